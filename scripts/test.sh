@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian machine: installs what is
+# missing, checks formatting and lints, starts the local stack, runs every
+# test against it, and stops the stack again, also on failure.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
+
+need_rust
+need_cmd promtool prometheus
+use_shared_target
+started=$SECONDS
+
+step() { log "== $* ($((SECONDS - started))s)"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "protocol code builds without backends"
+cargo check --locked --lib --no-default-features
+
+step "cargo clippy"
+cargo clippy --locked --all-targets -- -D warnings
+
+step "local stack"
+trap 'scripts/stack.sh stop || true' EXIT
+scripts/stack.sh start
+set -a
+# shellcheck disable=SC1091
+source "$ROOT/.stack/stack.env"
+set +a
+export SIMGATE_STACK_ENV="$ROOT/.stack/stack.env"
+
+step "tests"
+cargo nextest run --locked --no-fail-fast --profile ci
+
+step "done"

@@ -1,0 +1,95 @@
+//! The command line: `simgate serve`, `simgate config check`, and the
+//! operator tools added by later modules.
+//!
+//! Exit statuses: 0 success, 1 runtime failure, 64 bad configuration or
+//! usage (sysexits.h `EX_USAGE`).
+
+mod config_cmd;
+
+use crate::serve::{ServeOutcome, serve};
+use crate::settings::{EX_CONFIG, Settings};
+use crate::telemetry::{BuildInfo, init_logging};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// simgate: SMS/SIM gateway.
+#[derive(Debug, Parser)]
+#[command(name = "simgate", version = BuildInfo::long_version(), about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway until SIGTERM or SIGINT.
+    Serve {
+        /// TOML settings file; SIMGATE__SECTION__KEY variables override it.
+        #[arg(long, short = 'c', env = "SIMGATE_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Inspect settings.
+    Config {
+        /// What to do with them.
+        #[command(subcommand)]
+        command: config_cmd::ConfigCommand,
+    },
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return match err.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitCode::SUCCESS
+                }
+                _ => ExitCode::from(EX_CONFIG),
+            };
+        }
+    };
+    match cli.command {
+        Command::Serve { config } => run_serve(config),
+        Command::Config { command } => config_cmd::run(command),
+    }
+}
+
+/// Loads settings or prints the one-line reason and returns `EX_CONFIG`.
+pub(crate) fn load_settings(file: Option<&std::path::Path>) -> Result<Settings, ExitCode> {
+    Settings::load(file).map_err(|err| {
+        eprintln!("simgate: invalid configuration: {err}");
+        ExitCode::from(EX_CONFIG)
+    })
+}
+
+fn run_serve(config: Option<PathBuf>) -> ExitCode {
+    let settings = match load_settings(config.as_deref()) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    init_logging(&settings.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("simgate: cannot start the runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = runtime.block_on(serve(settings));
+    // Tasks that ignored the drain are abandoned here, not waited for.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    match outcome {
+        Ok(ServeOutcome::Drained) => ExitCode::SUCCESS,
+        Ok(ServeOutcome::GraceExpired | ServeOutcome::Forced) => ExitCode::FAILURE,
+        Err(err) => {
+            tracing::error!(%err, "simgate cannot serve");
+            eprintln!("simgate: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! simgate: a gateway between an operator's SMSC (SMPP) and SIM Toolkit
+//! applets (TCP 9506), with events on Kafka and state in MongoDB and Redis.
+//!
+//! The protocol modules are pure and build without any feature. Everything
+//! that needs a runtime, a socket or a backend sits behind the `server`
+//! feature and the backend features (`kafka`, `mongo`, `redis`), all on by
+//! default.
+
+#[cfg(feature = "server")]
+pub mod backends;
+#[cfg(feature = "server")]
+pub mod cli;
+#[cfg(feature = "server")]
+pub mod http;
+#[cfg(feature = "server")]
+pub mod lifecycle;
+#[cfg(feature = "server")]
+pub mod serve;
+#[cfg(feature = "server")]
+pub mod settings;
+#[cfg(feature = "server")]
+pub mod telemetry;

@@ -1,0 +1,147 @@
+//! Loading, precedence and rejection of settings.
+
+use super::*;
+use std::io::Write;
+use std::time::Duration;
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+fn toml_file(body: &str) -> tempfile_lite::TempToml {
+    tempfile_lite::TempToml::new(body)
+}
+
+/// A throwaway TOML file under the target directory, removed on drop.
+mod tempfile_lite {
+    use super::*;
+    use std::path::PathBuf;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    pub struct TempToml(pub PathBuf);
+    static N: AtomicU32 = AtomicU32::new(0);
+
+    impl TempToml {
+        pub fn new(body: &str) -> Self {
+            let path = std::env::temp_dir().join(format!(
+                "simgate-settings-{}-{}.toml",
+                std::process::id(),
+                N.fetch_add(1, Ordering::Relaxed)
+            ));
+            let mut f = std::fs::File::create(&path).unwrap();
+            f.write_all(body.as_bytes()).unwrap();
+            Self(path)
+        }
+    }
+
+    impl Drop for TempToml {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+}
+
+#[test]
+fn defaults_are_valid() {
+    let s = Settings::load_from(None, env(&[])).unwrap();
+    assert_eq!(s.http.listen.port(), 8080);
+    assert_eq!(s.shutdown.grace_period, Duration::from_secs(30));
+    assert_eq!(s.instance.role, Role::Active);
+}
+
+#[test]
+fn environment_overrides_file_overrides_defaults() {
+    let f = toml_file("[http]\nlisten = \"127.0.0.1:9000\"\n[shutdown]\ngrace_period = \"40s\"\n");
+    let s = Settings::load_from(
+        Some(&f.0),
+        env(&[("SIMGATE__SHUTDOWN__GRACE_PERIOD", "45s"), ("SIMGATE_UNRELATED", "x")]),
+    )
+    .unwrap();
+    assert_eq!(s.http.listen.to_string(), "127.0.0.1:9000");
+    assert_eq!(s.shutdown.grace_period, Duration::from_secs(45));
+}
+
+#[test]
+fn bad_value_names_its_key() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("SIMGATE__HTTP__LISTEN", "not-an-address", "http.listen"),
+        ("SIMGATE__SHUTDOWN__GRACE_PERIOD", "soon", "shutdown.grace_period"),
+        ("SIMGATE__INSTANCE__ROLE", "leader", "instance.role"),
+        ("SIMGATE__HTTP__MAX_CONCURRENT_REQUESTS", "-1", "http.max_concurrent_requests"),
+        ("SIMGATE__KAFKA__BROKERS", "nohostport", "kafka.brokers"),
+        ("SIMGATE__REDIS__URL", "http://x", "redis.url"),
+        ("SIMGATE__LOG__LEVEL", "simgate=loud", "log.level"),
+        ("SIMGATE__SHUTDOWN__DRAIN_DELAY", "1h", "shutdown.drain_delay"),
+        ("SIMGATE__INSTANCE__REGION", "us east", "instance.region"),
+    ];
+    for (var, value, key) in cases {
+        let err = Settings::load_from(None, env(&[(var, value)])).unwrap_err();
+        assert_eq!(&err.key, key, "{var}={value}: {err}");
+        assert!(!err.to_string().contains('\n'), "one line: {err}");
+    }
+}
+
+#[test]
+fn unknown_keys_are_rejected() {
+    let err = Settings::load_from(None, env(&[("SIMGATE__HTTP__LISTN", "0.0.0.0:1")])).unwrap_err();
+    assert!(err.to_string().contains("listn"), "{err}");
+
+    let f = toml_file("[nonsense]\nx = 1\n");
+    let err = Settings::load_from(Some(&f.0), env(&[])).unwrap_err();
+    assert!(err.to_string().contains("nonsense"), "{err}");
+}
+
+#[test]
+fn missing_or_broken_file_is_an_error() {
+    let err =
+        Settings::load_from(Some(std::path::Path::new("/nonexistent/simgate.toml")), env(&[])).unwrap_err();
+    assert!(err.problem.contains("not found"), "{err}");
+
+    let f = toml_file("[http\nlisten=");
+    let err = Settings::load_from(Some(&f.0), env(&[])).unwrap_err();
+    assert!(err.key.ends_with(".toml"), "{err}");
+}
+
+#[test]
+fn secrets_are_redacted_in_rendered_config() {
+    let s = Settings::load_from(
+        None,
+        env(&[
+            ("SIMGATE__REDIS__PASSWORD", "redis-pass-123"),
+            ("SIMGATE__MONGO__URI", "mongodb://app:mongo-pass-456@db:27017/"),
+            ("SIMGATE__KAFKA__SASL_PASSWORD", "kafka-pass-789"),
+        ]),
+    )
+    .unwrap();
+    let rendered = s.to_redacted_toml();
+    let debugged = format!("{s:?}");
+    for secret in ["redis-pass-123", "mongo-pass-456", "kafka-pass-789"] {
+        assert!(!rendered.contains(secret), "{secret} in config check output");
+        assert!(!debugged.contains(secret), "{secret} in Debug output");
+    }
+    assert!(rendered.contains(REDACTED));
+    assert_eq!(s.redis.password.expose(), "redis-pass-123");
+}
+
+#[test]
+fn rendered_config_loads_back_to_the_same_values() {
+    let s = Settings::load_from(None, env(&[("SIMGATE__HTTP__LISTEN", "127.0.0.1:1234")])).unwrap();
+    let f = toml_file(&s.to_redacted_toml());
+    let again = Settings::load_from(Some(&f.0), env(&[])).unwrap();
+    assert_eq!(again.http.listen, s.http.listen);
+    assert_eq!(again.shutdown.grace_period, s.shutdown.grace_period);
+}
+
+#[test]
+fn example_config_is_valid_and_documents_every_section() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/simgate.example.toml");
+    Settings::load_from(Some(&path), env(&[])).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let defaults: toml::Table = toml::from_str(&Settings::default().to_redacted_toml()).unwrap();
+    for (section, keys) in &defaults {
+        assert!(text.contains(&format!("[{section}]")), "section [{section}] undocumented");
+        for key in keys.as_table().unwrap().keys() {
+            assert!(text.contains(&format!("{key} =")), "key {section}.{key} undocumented");
+        }
+    }
+}
