@@ -123,24 +123,37 @@ fn config_check_prints_effective_settings_without_secrets() {
 }
 
 #[test]
-fn metrics_are_openmetrics_and_pass_promtool() {
+fn metrics_speak_openmetrics_to_prometheus_and_pass_promtool() {
     let gw = Gateway::start(&env(&[]));
     gw.wait_for("/health", Duration::from_secs(10), |r| r.status == 200);
-    let resp = gw.get("/metrics").unwrap();
-    assert_eq!(resp.status, 200);
-    assert!(resp.header("content-type").unwrap().starts_with("application/openmetrics-text"));
-    let body = &resp.body;
-    assert!(body.ends_with("# EOF\n"), "OpenMetrics ends with # EOF");
-    let revision = body
+
+    // What Prometheus sends: OpenMetrics, ending in # EOF.
+    let om = support::http_get_with(
+        gw.http,
+        "/metrics",
+        &[("Accept", "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5")],
+    )
+    .unwrap();
+    assert_eq!(om.status, 200);
+    assert!(om.header("content-type").unwrap().starts_with("application/openmetrics-text"));
+    assert!(om.body.ends_with("# EOF\n"), "OpenMetrics ends with # EOF");
+    assert!(om.body.contains("# TYPE process_cpu_seconds counter"), "{}", om.body);
+    let build = om
+        .body
         .lines()
         .find(|l| l.starts_with("simgate_build_info{"))
-        .unwrap_or_else(|| panic!("no build info in {body}"));
-    assert!(revision.contains(&format!("version=\"{}\"", env!("CARGO_PKG_VERSION"))), "{revision}");
-    assert!(revision.ends_with(" 1"), "{revision}");
+        .unwrap_or_else(|| panic!("no build info in {}", om.body));
+    assert!(build.contains(&format!("version=\"{}\"", env!("CARGO_PKG_VERSION"))), "{build}");
+    assert!(build.ends_with(" 1"), "{build}");
+
+    // What curl and promtool get: the classic text format.
+    let classic = gw.get("/metrics").unwrap();
+    assert!(classic.header("content-type").unwrap().starts_with("text/plain; version=0.0.4"));
     for name in ["process_cpu_seconds_total ", "process_resident_memory_bytes ", "simgate_lifecycle_phase 1"]
     {
-        assert!(body.contains(name), "{name} missing from {body}");
+        assert!(classic.body.contains(name), "{name} missing from {}", classic.body);
     }
+    assert!(classic.body.contains("# TYPE process_cpu_seconds_total counter"));
 
     let mut promtool = std::process::Command::new("promtool")
         .args(["check", "metrics"])
@@ -149,11 +162,11 @@ fn metrics_are_openmetrics_and_pass_promtool() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("promtool (Debian package prometheus) must be installed; scripts/test.sh installs it");
-    promtool.stdin.take().unwrap().write_all(body.as_bytes()).unwrap();
+    promtool.stdin.take().unwrap().write_all(classic.body.as_bytes()).unwrap();
     let out = promtool.wait_with_output().unwrap();
     assert!(
-        out.status.success(),
-        "promtool check metrics failed:\n{}{}",
+        out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
+        "promtool check metrics found problems:\n{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );

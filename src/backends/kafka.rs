@@ -33,7 +33,12 @@ impl KafkaHandle {
             // per key: the idempotent producer (acks=all implied).
             .set("enable.idempotence", "true")
             .set("acks", "all")
-            .set("socket.connection.setup.timeout.ms", health.check_timeout.as_millis().to_string());
+            // librdkafka refuses values below one second; the health check
+            // still gives up after `check_timeout`.
+            .set(
+                "socket.connection.setup.timeout.ms",
+                health.check_timeout.as_millis().max(1000).to_string(),
+            );
         if let Some(user) = &settings.sasl_username {
             config
                 .set("sasl.mechanisms", "SCRAM-SHA-512")

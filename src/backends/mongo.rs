@@ -54,3 +54,21 @@ impl Probe for MongoHandle {
         Ok(())
     }
 }
+
+/// Whether `err` is a duplicate-key violation of a unique index (code 11000).
+///
+/// MongoDB reports it as a write error of the insert or update; some
+/// MongoDB-wire servers (the local stack's among them) report the same code
+/// as a command error. Idempotent writes must treat both alike.
+pub fn is_duplicate_key(err: &mongodb::error::Error) -> bool {
+    use mongodb::error::{ErrorKind, WriteFailure};
+    const DUPLICATE_KEY: i32 = 11000;
+    match err.kind.as_ref() {
+        ErrorKind::Write(WriteFailure::WriteError(e)) => e.code == DUPLICATE_KEY,
+        ErrorKind::Command(e) => e.code == DUPLICATE_KEY,
+        ErrorKind::InsertMany(e) => {
+            e.write_errors.as_ref().is_some_and(|errs| errs.iter().any(|w| w.code == DUPLICATE_KEY))
+        }
+        _ => false,
+    }
+}

@@ -5,9 +5,9 @@
 //! `{"status":"DOWN","reasons":[...]}`.
 
 use super::AppState;
-use crate::telemetry::{OPENMETRICS_CONTENT_TYPE, render};
+use crate::telemetry::{Exposition, render};
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 /// Body of a healthy `/health`, byte for byte.
@@ -36,9 +36,13 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Response {
     json(status, body.to_string())
 }
 
-pub(super) async fn metrics(State(state): State<AppState>) -> Response {
-    match render(&state.registry) {
-        Ok(text) => ([(header::CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE)], text).into_response(),
+/// OpenMetrics for Prometheus (it asks for it), the classic text format for
+/// everything else.
+pub(super) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let format = Exposition::negotiate(accept);
+    match render(&state.registry, format) {
+        Ok(text) => ([(header::CONTENT_TYPE, format.content_type())], text).into_response(),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }
