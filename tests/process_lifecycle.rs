@@ -173,6 +173,23 @@ fn metrics_speak_openmetrics_to_prometheus_and_pass_promtool() {
 }
 
 #[test]
+fn healthcheck_command_follows_health() {
+    let mut gw = Gateway::start(&env(&[("SIMGATE__SHUTDOWN__DRAIN_DELAY", "3s")]));
+    gw.wait_for("/health", Duration::from_secs(10), |r| r.status == 200);
+    let addr = gw.http.to_string();
+    let check = || simgate().args(["healthcheck", "--addr", &addr]).output().unwrap();
+    assert!(check().status.success());
+    gw.signal("TERM");
+    gw.wait_for("/health", Duration::from_secs(2), |r| r.status == 503);
+    let draining = check();
+    assert_eq!(draining.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&draining.stderr).contains("503"));
+    gw.wait_exit(Duration::from_secs(10)).expect("exits after the drain");
+    let gone = check();
+    assert_eq!(gone.status.code(), Some(1));
+}
+
+#[test]
 fn version_names_the_revision() {
     let out = simgate().arg("--version").output().unwrap();
     assert!(out.status.success());

@@ -5,6 +5,7 @@
 //! usage (sysexits.h `EX_USAGE`).
 
 mod config_cmd;
+mod healthcheck;
 
 use crate::serve::{ServeOutcome, serve};
 use crate::settings::{EX_CONFIG, Settings};
@@ -31,6 +32,16 @@ pub enum Command {
         #[arg(long, short = 'c', env = "SIMGATE_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Exit 0 when a running instance's /health answers 200 (for container
+    /// HEALTHCHECKs).
+    Healthcheck {
+        /// Address of the instance's HTTP listener.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// Connect and read timeout.
+        #[arg(long, default_value = "3s", value_parser = humantime::parse_duration)]
+        timeout: std::time::Duration,
+    },
     /// Inspect settings.
     Config {
         /// What to do with them.
@@ -56,6 +67,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Serve { config } => run_serve(config),
         Command::Config { command } => config_cmd::run(command),
+        Command::Healthcheck { addr, timeout } => healthcheck::run(addr, timeout),
     }
 }
 
