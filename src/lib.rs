@@ -18,5 +18,6 @@ pub mod lifecycle;
 pub mod serve;
 #[cfg(feature = "server")]
 pub mod settings;
+pub mod smpp;
 #[cfg(feature = "server")]
 pub mod telemetry;
