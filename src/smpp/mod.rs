@@ -5,6 +5,7 @@
 //! values, bytes and deadlines come out. No sockets, no tokio, no clock
 //! reads. It builds with `--no-default-features`.
 
+pub mod frame;
 pub mod pdu;
 pub mod receipt;
 pub mod text;
