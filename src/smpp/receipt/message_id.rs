@@ -80,11 +80,12 @@
 //!    number.
 //!
 //! Case 2 needs both messages to be pending in the same index at once. For
-//! an SMSC that numbers messages with a counter, the partner of an id with
-//! `n` significant digits is its own digits read in the other base, which
-//! is at least 1.6^(n-1) times larger or smaller, so the two are issued far
-//! apart; with random ids out of a space of `S` values and `W` messages
-//! pending, a lookup finds a false partner with probability about `2W/S`.
+//! an SMSC that numbers messages with a counter, an id with `n`
+//! significant digits and its partner are the same digits read in the two
+//! bases, so one number is more than 1.6^(n-1)/2 times the other (over 20
+//! times for 9 digits): a counter issues them far apart in time. With
+//! random ids out of a space of `S` values and `W` messages pending, a
+//! lookup finds a false partner with probability about `2W/S`.
 //! To keep that small, index per SMSC account, and treat more than one hit
 //! among the lookup keys as ambiguous (the same-spelling key comes first,
 //! so a false cross-base hit never hides an exact one).
@@ -151,6 +152,11 @@ impl fmt::Display for CorrelationKey {
 /// key. Equality and hashing use the key, so ids that differ only in case
 /// or leading zeros are equal; use [`MessageId::may_match`] to also match
 /// across bases.
+///
+/// The forms, keys, correlation protocol and collision analysis are stated
+/// in the doc of this type's module, `smpp/receipt/message_id.rs`. In
+/// short: index the first side seen under [`MessageId::correlation_key`],
+/// probe with the other side's [`MessageId::lookup_keys`] in order.
 #[derive(Debug, Clone)]
 pub struct MessageId {
     /// The id as received, trimmed; 1 to 64 octets.

@@ -51,6 +51,16 @@ fn any_date() -> impl Strategy<Value = ReceiptDate> {
         })
 }
 
+/// An extra field whose name is not a receipt field and whose value is one
+/// word, so that it reads back as itself.
+fn any_extra() -> impl Strategy<Value = ExtraField> {
+    const KNOWN: [&str; 10] =
+        ["id", "sub", "dlvrd", "submit_date", "submitdate", "done_date", "donedate", "stat", "err", "text"];
+    ("[a-zA-Z][a-zA-Z0-9_-]{0,8}", "[!-~]{0,12}")
+        .prop_filter("not a receipt field", |(name, _)| !KNOWN.iter().any(|k| k.eq_ignore_ascii_case(name)))
+        .prop_map(|(name, value)| ExtraField { name, value })
+}
+
 fn any_state() -> impl Strategy<Value = MessageState> {
     proptest::sample::select(MessageState::ALL.to_vec())
 }
@@ -85,6 +95,7 @@ proptest! {
         done_date in proptest::option::of(any_date()),
         error_code in proptest::option::of(0u16..1000),
         text in proptest::option::of("[ -~]{0,40}"),
+        extra in proptest::collection::vec(any_extra(), 0..4),
     ) {
         let text = text.map(|t| t.trim_end().to_owned());
         let receipt = DeliveryReceipt {
@@ -99,7 +110,7 @@ proptest! {
             submit_date,
             done_date,
             text,
-            extra: Vec::new(),
+            extra,
             extra_dropped: 0,
             overridden: TextDisagreement::default(),
         };

@@ -72,9 +72,10 @@ impl MessageState {
         self as u8
     }
 
-    /// True when no further receipt is expected for the message: the SMSC
-    /// has stopped working on it (v5.0 4.7.15 says "no further delivery
-    /// attempts" for each of these).
+    /// True when the SMSC has stopped working on the message and no
+    /// further receipt is expected: the v5.0 4.7.15 descriptions of these
+    /// states say no further delivery attempts follow. UNKNOWN is not
+    /// final (see [`MessageState::Unknown`]).
     pub const fn is_final(self) -> bool {
         matches!(
             self,
