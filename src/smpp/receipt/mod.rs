@@ -179,7 +179,8 @@ impl TextDisagreement {
 /// not decimal numbers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExtraField {
-    /// The name as received, without the colon.
+    /// The name as received, without the colon; for an unreadable `sub:`,
+    /// `dlvrd:` or `err:`, that name in lower case.
     pub name: String,
     /// The value as received; may be empty.
     pub value: String,
