@@ -204,6 +204,13 @@ pub fn decode_unpacked(septets: &[u8]) -> Result<String, DecodeError> {
     Ok(out)
 }
 
+/// Every character GSM 7-bit can write: the default alphabet (less the
+/// escape) and the extension table. For tests.
+#[cfg(test)]
+pub(super) fn alphabet() -> impl Iterator<Item = char> {
+    (0u8..128).filter(|&c| c != ESC).map(basic_char).chain(EXTENSION.iter().map(|&(_, ch)| ch))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

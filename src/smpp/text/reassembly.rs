@@ -332,3 +332,7 @@ impl<K: Eq + Hash + Clone> Reassembler<K> {
         })
     }
 }
+
+#[cfg(test)]
+#[path = "reassembly_tests.rs"]
+mod tests;

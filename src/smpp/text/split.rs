@@ -332,3 +332,7 @@ pub fn count_parts(
     let kind = encode_body(text, encoding, &mut body)?;
     Ok(plan(&body, kind, encoding, concat, config)?.len())
 }
+
+#[cfg(test)]
+#[path = "split_tests.rs"]
+mod tests;
