@@ -3,6 +3,7 @@
 //! section 4 coding groups above 0x0F), and the chooser that picks the
 //! cheapest alphabet able to carry a text.
 
+use super::error::{DecodeError, EncodeError};
 use super::{gsm7, latin1, ucs2};
 
 /// The alphabet of a short message's user data.
@@ -33,13 +34,45 @@ impl Encoding {
         }
     }
 
+    /// Appends `text` in this encoding to `out`: unpacked septets for
+    /// GSM 7-bit (the SMPP norm for data_coding 0), big-endian UTF-16 for
+    /// UCS-2. Binary is not a text encoding.
+    pub fn encode_into(self, text: &str, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        match self {
+            Encoding::Gsm7 => gsm7::encode_unpacked_into(text, out),
+            Encoding::Ia5 => latin1::encode_ia5_into(text, out),
+            Encoding::Latin1 => latin1::encode_latin1_into(text, out),
+            Encoding::Ucs2 => {
+                ucs2::encode_ucs2_into(text, out);
+                Ok(())
+            }
+            Encoding::Binary => Err(EncodeError::NotText),
+        }
+    }
+
+    /// The text of `data` in this encoding (unpacked septets for GSM
+    /// 7-bit; unpack packed data with `gsm7_pack` first). Binary is not
+    /// a text encoding.
+    pub fn decode(self, data: &[u8]) -> Result<String, DecodeError> {
+        match self {
+            Encoding::Gsm7 => gsm7::decode_unpacked(data),
+            Encoding::Ia5 => latin1::decode_ia5(data),
+            Encoding::Latin1 => Ok(latin1::decode_latin1(data)),
+            Encoding::Ucs2 => ucs2::decode_ucs2(data),
+            Encoding::Binary => Err(DecodeError::NotText),
+        }
+    }
+
     /// The encoding of a received data_coding, or `None` for alphabets
     /// simgate does not decode (JIS, Cyrillic, Hebrew, Korean, reserved and
     /// compressed groups).
     ///
     /// - 0x00-0x0F: SMPP v3.4 5.2.19 values.
-    /// - 0x10-0x3F: TS 23.038 section 4 general data coding, uncompressed
-    ///   only (bit 5 clear); bits 3-2 give the alphabet.
+    /// - 0x10-0x3F: TS 23.038 section 4 general data coding, and 0x40-0x7F
+    ///   its automatic-deletion twin: uncompressed only (bit 5 clear); bits
+    ///   3-2 give the alphabet. SMPP v3.4 calls these values reserved, but
+    ///   SMSCs pass the TS 23.038 DCS through.
+    /// - 0x80-0xBF: reserved coding groups.
     /// - 0xC0-0xDF: message waiting groups, GSM 7-bit; 0xE0-0xEF: UCS-2.
     /// - 0xF0-0xFF: data coding/message class; bit 2 gives GSM 7-bit or
     ///   8-bit (0xF6 is 8-bit class 2, SIM data download).
@@ -51,7 +84,7 @@ impl Encoding {
             0x03 => Some(Encoding::Latin1),
             0x08 => Some(Encoding::Ucs2),
             0x05..=0x07 | 0x09..=0x0F => None,
-            0x10..=0x3F => {
+            0x10..=0x7F => {
                 if dc & 0x20 != 0 {
                     return None;
                 }
@@ -119,10 +152,15 @@ impl EncodingChoice {
 /// octets, so Latin-1 wins when `septets * 140 > octets * 160`, which only
 /// happens with many extension characters.
 pub fn choose_encoding(text: &str, config: ChooserConfig) -> EncodingChoice {
-    let gsm7_septets = gsm7::septet_len(text);
-    let latin1_octets =
-        if config.allow_latin1 && latin1::is_latin1(text) { Some(text.chars().count()) } else { None };
-    let ucs2_units = ucs2::ucs2_units(text);
+    // One pass over the text for every length.
+    let mut gsm7_septets = Some(0usize);
+    let mut latin1_octets = config.allow_latin1.then_some(0usize);
+    let mut ucs2_units = 0usize;
+    for c in text.chars() {
+        gsm7_septets = gsm7_septets.and_then(|n| gsm7::lookup(c).map(|g| n + g.septets()));
+        latin1_octets = latin1_octets.filter(|_| u32::from(c) <= 0xFF).map(|n| n + 1);
+        ucs2_units += c.len_utf16();
+    }
     let encoding = match (gsm7_septets, latin1_octets) {
         (Some(s), Some(o)) if s * 140 > o * 160 => Encoding::Latin1,
         (Some(_), _) => Encoding::Gsm7,
@@ -171,6 +209,22 @@ mod tests {
     }
 
     #[test]
+    fn encode_and_decode_by_encoding() {
+        for (e, text) in [
+            (Encoding::Gsm7, "a{€}"),
+            (Encoding::Ia5, "plain"),
+            (Encoding::Latin1, "café"),
+            (Encoding::Ucs2, "Привет 😀"),
+        ] {
+            let mut out = Vec::new();
+            e.encode_into(text, &mut out).unwrap();
+            assert_eq!(e.decode(&out).unwrap(), text, "{e:?}");
+        }
+        assert_eq!(Encoding::Binary.encode_into("x", &mut Vec::new()), Err(EncodeError::NotText));
+        assert_eq!(Encoding::Binary.decode(b"x"), Err(DecodeError::NotText));
+    }
+
+    #[test]
     fn data_coding_mapping() {
         for e in [Encoding::Gsm7, Encoding::Ia5, Encoding::Latin1, Encoding::Ucs2, Encoding::Binary] {
             assert_eq!(Encoding::from_data_coding(e.data_coding()), Some(e));
@@ -184,6 +238,9 @@ mod tests {
         assert_eq!(Encoding::from_data_coding(0x30), None, "compressed");
         assert_eq!(Encoding::from_data_coding(0x06), None, "Cyrillic");
         assert_eq!(Encoding::from_data_coding(0x80), None, "reserved");
+        assert_eq!(Encoding::from_data_coding(0x48), Some(Encoding::Ucs2), "automatic deletion group");
+        assert_eq!(Encoding::from_data_coding(0xC8), Some(Encoding::Gsm7), "message waiting, store");
+        assert_eq!(Encoding::from_data_coding(0xE8), Some(Encoding::Ucs2), "message waiting, UCS-2");
         for dc in 0..=255u8 {
             let _ = Encoding::from_data_coding(dc);
         }

@@ -29,6 +29,9 @@ pub enum EncodeError {
 /// User data could not be decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
+    /// Binary (8-bit) data was asked to decode as text.
+    #[error("binary (8-bit) data is not text")]
+    NotText,
     /// An unpacked GSM septet (one per octet) had its high bit set.
     #[error("octet {value:#04x} at {at} is not a 7-bit GSM septet")]
     SeptetOutOfRange {

@@ -283,14 +283,14 @@ impl<K: Eq + Hash + Clone> Reassembler<K> {
         if let Some(cell) = entry.parts.get_mut(slot) {
             *cell = Some(payload);
             entry.received = entry.received.saturating_add(1);
-            entry.octets += len;
-            self.octets += len;
+            entry.octets = entry.octets.saturating_add(len);
+            self.octets = self.octets.saturating_add(len);
         }
         if entry.received == entry.total
             && let Some(done) = self.pending.remove(&id)
         {
             self.by_age.remove(&(done.first_seen, done.order));
-            self.octets -= done.octets;
+            self.octets = self.octets.saturating_sub(done.octets);
             let mut joined = Vec::with_capacity(done.octets);
             for p in done.parts.into_iter().flatten() {
                 joined.extend_from_slice(&p);
@@ -320,7 +320,7 @@ impl<K: Eq + Hash + Clone> Reassembler<K> {
     fn evict_oldest(&mut self, reason: ExpiryReason) -> Option<Expired<K>> {
         let (_, id) = self.by_age.pop_first()?;
         let entry = self.pending.remove(&id)?;
-        self.octets -= entry.octets;
+        self.octets = self.octets.saturating_sub(entry.octets);
         let (key, reference) = id;
         Some(Expired {
             key,

@@ -25,10 +25,10 @@ use std::ops::Range;
 
 use super::encoding::Encoding;
 use super::error::{EncodeError, SplitError};
-use super::gsm7::{self, ESC};
+use super::gsm7::ESC;
 use super::gsm7_pack::{fill_bits_after_udh, pack_septets_into};
+use super::ucs2;
 use super::udh::{CONCAT_16_UDH_LEN, concat8_udh, concat16_udh};
-use super::{latin1, ucs2};
 
 /// How the parts of a long message are tied together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,7 +79,10 @@ impl PartCapacity {
     pub const SINGLE: Self = Self { gsm7_septets: 160, octets: 140 };
     /// After the 6-octet 8-bit concatenation UDH (and 1 fill bit).
     pub const UDH8: Self = Self { gsm7_septets: 153, octets: 134 };
-    /// After the 7-octet 16-bit concatenation UDH.
+    /// After the 7-octet 16-bit concatenation UDH: 56 bits are exactly 8
+    /// septets, so 152 remain. (The text of TS 23.040 9.2.3.24.8 says
+    /// "151 (160 - 9)"; the arithmetic of 9.2.3.24 gives 152, which is
+    /// what handsets accept.)
     pub const UDH16: Self = Self { gsm7_septets: 152, octets: 133 };
 
     /// Capacity in the encoding's own unit: septets, octets or UCS-2 units.
@@ -180,16 +183,12 @@ impl Body {
 }
 
 fn encode_body(text: &str, encoding: Encoding, out: &mut Vec<u8>) -> Result<Body, EncodeError> {
-    match encoding {
-        Encoding::Gsm7 => gsm7::encode_unpacked_into(text, out).map(|()| Body::Septets),
-        Encoding::Ucs2 => {
-            ucs2::encode_ucs2_into(text, out);
-            Ok(Body::Utf16)
-        }
-        Encoding::Latin1 => latin1::encode_latin1_into(text, out).map(|()| Body::Octets),
-        Encoding::Ia5 => latin1::encode_ia5_into(text, out).map(|()| Body::Octets),
-        Encoding::Binary => Err(EncodeError::NotText),
-    }
+    encoding.encode_into(text, out)?;
+    Ok(match encoding {
+        Encoding::Gsm7 => Body::Septets,
+        Encoding::Ucs2 => Body::Utf16,
+        Encoding::Ia5 | Encoding::Latin1 | Encoding::Binary => Body::Octets,
+    })
 }
 
 /// Part ranges of `body`, in octets of the body.
@@ -299,7 +298,7 @@ pub fn split_text(
     if text.len() > config.max_input_octets {
         return Err(SplitError::TooLong { len: text.len(), max: config.max_input_octets });
     }
-    let mut body = Vec::new();
+    let mut body = Vec::with_capacity(text.len().saturating_mul(2));
     let kind = encode_body(text, encoding, &mut body)?;
     let ranges = plan(&body, kind, encoding, concat, config)?;
     build(&body, kind, ranges, concat, config)
