@@ -24,7 +24,8 @@ pub const ESC: u8 = 0x1B;
 pub const CR: u8 = 0x0D;
 
 /// The default alphabet, indexed by septet (TS 23.038 6.2.1). Code 0x1B is
-/// the escape; it decodes to a space when nothing valid follows.
+/// the escape; it decodes to a space when nothing valid follows. Code 0x09
+/// is the capital Ç, as in the spec's table; the small ç has no code.
 const BASIC: [char; 128] = [
     // 0x00
     '@', '£', '$', '¥', 'è', 'é', 'ù', 'ì', 'ò', 'Ç', '\n', 'Ø', 'ø', '\r', 'Å', 'å', // 0x10

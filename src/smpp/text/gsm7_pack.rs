@@ -13,6 +13,12 @@
 //! and dropped: the decoder never invents a trailing '@'. The cost is that a
 //! real trailing '@' in a message of 8n septets is lost when the count is
 //! unknown; callers that know TP-UDL should pass it to [`unpack_septets`].
+//!
+//! The same clause asks a sender whose text ends in CR exactly on an octet
+//! boundary to add a second CR. simgate's packer does not: a full
+//! concatenated part (153 septets after a 6-octet UDH) ends exactly on the
+//! 140th octet, and an extra CR would push it over. SMS receivers get the
+//! septet count in TP-UDL and do not need it.
 
 use super::error::DecodeError;
 use super::gsm7::CR;

@@ -3,8 +3,8 @@
 //! 9.2.3.24.8 16-bit) or by SAR TLVs (SMPP v3.4 5.3.2.22-24).
 //!
 //! Pure and bounded: `now` is passed in as a [`Duration`] since any epoch
-//! the caller likes (it must not go backwards); the reassembler never reads
-//! a clock. It holds at most `max_messages` incomplete messages and
+//! the caller likes; the reassembler never reads a clock. `now` should not
+//! go backwards; if it does, nothing panics and ages saturate at zero. It holds at most `max_messages` incomplete messages and
 //! `max_total_octets` of payload. When a new part would exceed either, the
 //! oldest incomplete message (by its first part's arrival) is evicted and
 //! reported; incomplete messages whose first part is `timeout` old are
@@ -14,6 +14,8 @@
 //! the reference with its width ([`ConcatRef`]), so 8-bit, 16-bit and SAR
 //! references never mix. A duplicate part is ignored; a part whose total
 //! differs from the stored message is rejected and the stored parts kept.
+//! A duplicate that arrives after its message completed starts a new
+//! incomplete message, which times out and is reported like any other.
 //!
 //! Payloads are joined as octets in sequence order, so they must be in a
 //! form whose concatenation means something: unpacked septets (the SMPP
