@@ -9,7 +9,7 @@ use super::encoding::Encoding;
 use super::gsm7::{self, decode_unpacked, encode_unpacked};
 use super::gsm7_pack::{pack_septets, unpack_septets, unpack_septets_inferred};
 use super::reassembly::{IncomingPart, Reassembler, ReassemblyLimits};
-use super::split::{Concatenation, Gsm7Form, Part, SplitConfig, split_text};
+use super::split::{Concatenation, Gsm7Form, Part, SplitConfig, split_binary, split_text};
 use super::ucs2::{decode_ucs2, encode_ucs2};
 use super::udh::{ConcatRef, parse_udh};
 use super::{latin1, ucs2};
@@ -98,6 +98,19 @@ proptest! {
         }
         let payload = reassemble(&parts, &order);
         prop_assert_eq!(decode_ucs2(&payload).unwrap(), text);
+    }
+
+    #[test]
+    fn binary_split_then_reassemble_gives_the_data(
+        data in prop::collection::vec(any::<u8>(), 0..1200),
+        concat in concatenation(),
+        order in prop::collection::vec(any::<usize>(), 0..12),
+    ) {
+        let parts = split_binary(&data, concat, &SplitConfig::default()).unwrap();
+        for p in &parts {
+            prop_assert!(p.user_data.len() <= 140);
+        }
+        prop_assert_eq!(reassemble(&parts, &order), data);
     }
 
     #[test]
