@@ -162,7 +162,7 @@ pub fn choose_encoding(text: &str, config: ChooserConfig) -> EncodingChoice {
         ucs2_units += c.len_utf16();
     }
     let encoding = match (gsm7_septets, latin1_octets) {
-        (Some(s), Some(o)) if s * 140 > o * 160 => Encoding::Latin1,
+        (Some(s), Some(o)) if s.saturating_mul(140) > o.saturating_mul(160) => Encoding::Latin1,
         (Some(_), _) => Encoding::Gsm7,
         (None, Some(_)) => Encoding::Latin1,
         (None, None) => Encoding::Ucs2,

@@ -31,12 +31,13 @@ pub const MAX_FILL_BITS: u8 = 6;
 /// first septet of the text starts on a septet boundary (TS 23.040
 /// 9.2.3.24): 1 after a 6-octet UDH, 0 after a 7-octet one.
 pub const fn fill_bits_after_udh(udh_octets: usize) -> u8 {
-    ((7 - (udh_octets * 8) % 7) % 7) as u8
+    // (8 * n) mod 7 == n mod 7, without the overflow of 8 * n.
+    ((7 - udh_octets % 7) % 7) as u8
 }
 
 /// Octets that `septets` septets take after `fill_bits` fill bits.
 pub const fn packed_len(septets: usize, fill_bits: u8) -> usize {
-    (septets * 7 + fill_bits as usize).div_ceil(8)
+    septets.saturating_mul(7).saturating_add(fill_bits as usize).div_ceil(8)
 }
 
 /// Packs `septets` (high bits ignored) after `fill_bits` zero fill bits and
@@ -192,6 +193,8 @@ mod tests {
         assert_eq!(super::fill_bits_after_udh(7), 0);
         assert_eq!(super::fill_bits_after_udh(0), 0);
         assert_eq!(super::fill_bits_after_udh(3), 4);
+        assert!(super::fill_bits_after_udh(usize::MAX) <= MAX_FILL_BITS);
+        assert_eq!(packed_len(usize::MAX, 6), usize::MAX.div_ceil(8));
         // "hello" after a 6-octet UDH: everything shifts up by one bit.
         let packed = pack_text("hello", 1);
         assert_eq!(packed, [0xD0, 0x65, 0x36, 0xFB, 0x0D]);
