@@ -112,6 +112,8 @@ impl<const MAX: usize> std::fmt::Debug for COctetString<'_, MAX> {
 
 /// Why [`split_cstr`] failed.
 enum CStrError {
+    /// No octet left: the body ended before this field.
+    Missing,
     TooLong,
     Unterminated,
 }
@@ -119,6 +121,7 @@ enum CStrError {
 impl CStrError {
     fn into_error(self, field: Field, max: usize) -> PduError {
         match self {
+            CStrError::Missing => PduError::TruncatedBody,
             CStrError::TooLong => PduError::CStringTooLong { field, max },
             CStrError::Unterminated => PduError::CStringUnterminated { field },
         }
@@ -134,6 +137,7 @@ fn split_cstr(input: &[u8], max: usize) -> Result<(&[u8], &[u8]), CStrError> {
             Ok((value, rest.get(1..).unwrap_or_default()))
         }
         Some(_) => Err(CStrError::TooLong),
+        None if input.is_empty() => Err(CStrError::Missing),
         None if input.len() >= max => Err(CStrError::TooLong),
         None => Err(CStrError::Unterminated),
     }

@@ -175,6 +175,12 @@ impl<'a> Pdu<'a> {
 
     /// Rules that tie the body to its TLVs, checked on both sides.
     fn check_rules(&self) -> Result<(), PduError> {
+        // A body may only be left out of an error response (v3.4 4.4.2).
+        if let Body::EmptyResponse(_) = self.body
+            && self.command_status.is_ok()
+        {
+            return Err(PduError::TruncatedBody);
+        }
         // v3.4 5.3.2.32: with message_payload, sm_length must be 0.
         if let Some(sm) = self.body.short_message()
             && !sm.is_empty()
