@@ -107,7 +107,7 @@ bodies! {
         CancelSmResp,
         /// v3.4 4.10.2.
         ReplaceSmResp,
-        /// v5.0 4.6.3.2.
+        /// v5.0.
         CancelBroadcastSmResp,
     }
     fields {
@@ -151,15 +151,15 @@ bodies! {
         DataSm(DataSm<'a>),
         /// v3.4 4.7.2.
         DataSmResp(DataSmResp<'a>),
-        /// v5.0 4.6.1.1.
+        /// v5.0.
         BroadcastSm(BroadcastSm<'a>),
-        /// v5.0 4.6.1.2.
+        /// v5.0.
         BroadcastSmResp(BroadcastSmResp<'a>),
-        /// v5.0 4.6.2.1.
+        /// v5.0.
         QueryBroadcastSm(QueryBroadcastSm<'a>),
-        /// v5.0 4.6.2.3.
+        /// v5.0.
         QueryBroadcastSmResp(QueryBroadcastSmResp<'a>),
-        /// v5.0 4.6.3.1.
+        /// v5.0.
         CancelBroadcastSm(CancelBroadcastSm<'a>),
     }
 }

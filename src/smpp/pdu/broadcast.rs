@@ -1,5 +1,5 @@
 //! The SMPP v5.0 cell broadcast operations: broadcast_sm,
-//! query_broadcast_sm, cancel_broadcast_sm and their responses (v5.0 4.6).
+//! query_broadcast_sm, cancel_broadcast_sm and their responses (SMPP v5.0).
 //! cancel_broadcast_sm_resp has no body.
 
 use super::cstring::{Address, MessageId, ServiceType, SmppTime};
@@ -7,7 +7,7 @@ use super::error::Field;
 use super::fields::{octet, pdu_body};
 use super::tlv::TlvTag;
 
-/// TLVs broadcast_sm must carry (v5.0 4.6.1.1).
+/// TLVs broadcast_sm must carry (v5.0 broadcast_sm definition).
 pub const BROADCAST_SM_MANDATORY_TLVS: [TlvTag; 4] = [
     TlvTag::BROADCAST_AREA_IDENTIFIER,
     TlvTag::BROADCAST_CONTENT_TYPE,
@@ -16,7 +16,7 @@ pub const BROADCAST_SM_MANDATORY_TLVS: [TlvTag; 4] = [
 ];
 
 pdu_body! {
-    /// broadcast_sm (v5.0 4.6.1.1); the area, content type, repetition
+    /// broadcast_sm (v5.0); the area, content type, repetition
     /// count and frequency follow as mandatory TLVs.
     pub struct BroadcastSm<'a> {
         /// Up to 5 characters; NULL for the SMSC default.
@@ -29,7 +29,7 @@ pdu_body! {
         source_addr: Address<'a> = Address::parse(Field::SourceAddr),
         /// Id of a broadcast to replace, or NULL.
         message_id: MessageId<'a> = MessageId::parse(Field::MessageId),
-        /// Priority (v5.0 4.7.19).
+        /// Priority, as in submit_sm.
         priority_flag: u8 = octet,
         /// NULL for immediate broadcast.
         schedule_delivery_time: SmppTime<'a> = SmppTime::parse(Field::ScheduleDeliveryTime),
@@ -45,7 +45,7 @@ pdu_body! {
 }
 
 pdu_body! {
-    /// broadcast_sm_resp (v5.0 4.6.1.2).
+    /// broadcast_sm_resp (v5.0).
     pub struct BroadcastSmResp<'a> {
         /// The SMSC's id for the broadcast.
         message_id: MessageId<'a> = MessageId::parse(Field::MessageId),
@@ -53,7 +53,7 @@ pdu_body! {
 }
 
 pdu_body! {
-    /// query_broadcast_sm (v5.0 4.6.2.1).
+    /// query_broadcast_sm (v5.0).
     pub struct QueryBroadcastSm<'a> {
         /// The broadcast to query.
         message_id: MessageId<'a> = MessageId::parse(Field::MessageId),
@@ -67,7 +67,7 @@ pdu_body! {
 }
 
 pdu_body! {
-    /// query_broadcast_sm_resp (v5.0 4.6.2.3); message_state,
+    /// query_broadcast_sm_resp (v5.0); message_state,
     /// broadcast_area_identifier and broadcast_area_success follow as TLVs.
     pub struct QueryBroadcastSmResp<'a> {
         /// The broadcast queried.
@@ -76,7 +76,7 @@ pdu_body! {
 }
 
 pdu_body! {
-    /// cancel_broadcast_sm (v5.0 4.6.3.1).
+    /// cancel_broadcast_sm (v5.0).
     pub struct CancelBroadcastSm<'a> {
         /// service_type of the broadcast(s) to cancel.
         service_type: ServiceType<'a> = ServiceType::parse(Field::ServiceType),

@@ -1,4 +1,4 @@
-//! `command_id`: which PDU a frame carries (SMPP v3.4 5.1.2.1, v5.0 4.7.5).
+//! `command_id`: which PDU a frame carries (SMPP v3.4 5.1.2.1, and the v5.0 broadcast ids).
 //!
 //! A response's id is its request's id with bit 31 set (v3.4 5.1.2.1);
 //! `generic_nack` is the only response without a request.
@@ -72,13 +72,13 @@ command_ids! {
     AlertNotification = 0x0000_0102, "alert_notification";
     DataSm = 0x0000_0103, "data_sm";
     DataSmResp = 0x8000_0103, "data_sm_resp";
-    /// SMPP v5.0 4.6.1.
+    /// SMPP v5.0.
     BroadcastSm = 0x0000_0111, "broadcast_sm";
     BroadcastSmResp = 0x8000_0111, "broadcast_sm_resp";
-    /// SMPP v5.0 4.6.2.
+    /// SMPP v5.0.
     QueryBroadcastSm = 0x0000_0112, "query_broadcast_sm";
     QueryBroadcastSmResp = 0x8000_0112, "query_broadcast_sm_resp";
-    /// SMPP v5.0 4.6.3.
+    /// SMPP v5.0.
     CancelBroadcastSm = 0x0000_0113, "cancel_broadcast_sm";
     CancelBroadcastSmResp = 0x8000_0113, "cancel_broadcast_sm_resp";
 }

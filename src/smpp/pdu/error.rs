@@ -1,7 +1,7 @@
 //! Errors of the PDU codec, each mapped to the `command_status` a peer
-//! should get back and to how it should be answered (SMPP v3.4 2.9 and
-//! 3.3: a PDU whose header cannot be used gets a generic_nack; any other
-//! bad PDU gets its own response with the error status).
+//! should get back and to how it should be answered: a PDU whose header
+//! cannot be used gets a generic_nack (SMPP v3.4 4.3); any other bad PDU
+//! gets its own response carrying the error status (v3.4 5.1.3).
 
 use super::command_id::CommandId;
 use super::status::CommandStatus;
@@ -163,7 +163,7 @@ pub enum PduError {
         /// The TLV's tag.
         tag: u16,
     },
-    /// A TLV the PDU requires is absent (v5.0 4.6.1.1 for broadcast_sm).
+    /// A TLV the PDU requires is absent (v5.0 broadcast_sm).
     #[error("mandatory TLV 0x{tag:04X} is missing")]
     MissingTlv {
         /// The missing tag.

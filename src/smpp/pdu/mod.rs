@@ -188,7 +188,7 @@ impl<'a> Pdu<'a> {
         {
             return Err(PduError::ShortMessageAndPayload);
         }
-        // v5.0 4.6.1.1: broadcast_sm carries its area, content type,
+        // v5.0 broadcast_sm: carries its area, content type,
         // repetition count and frequency as mandatory TLVs.
         if let Body::BroadcastSm(_) = self.body {
             for tag in broadcast::BROADCAST_SM_MANDATORY_TLVS {

@@ -1,5 +1,5 @@
 //! `command_status`: the error code of a response (SMPP v3.4 5.1.3 table
-//! 5-2, with the v5.0 4.7.6 additions).
+//! 5-2, with the v5.0 additions).
 //!
 //! Kept as a newtype over `u32` rather than an enum: SMSCs send values from
 //! the vendor range 0x400-0x4FF, and those must survive a round trip.

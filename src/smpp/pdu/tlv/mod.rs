@@ -156,39 +156,39 @@ tlv_enum! {
     MoreMessagesToSend(u8) = MORE_MESSAGES_TO_SEND;
     /// 1 octet (v3.4 5.3.2.35).
     MessageState(MessageState) = MESSAGE_STATE;
-    /// 1 octet (v5.0 4.8.4.19).
+    /// 1 octet (v5.0 4.8.4.18).
     CongestionState(u8) = CONGESTION_STATE;
     /// 1 octet (v3.4 5.3.2.44).
     UssdServiceOp(u8) = USSD_SERVICE_OP;
-    /// 1 octet (v5.0 4.8.4.4).
+    /// 1 octet (v5.0 4.8.4.6).
     BroadcastChannelIndicator(u8) = BROADCAST_CHANNEL_INDICATOR;
-    /// 3 octets (v5.0 4.8.4.5).
+    /// 3 octets (v5.0 4.8.4.7).
     BroadcastContentType(BroadcastContentType) = BROADCAST_CONTENT_TYPE;
-    /// 0-255 octets (v5.0 4.8.4.6).
+    /// 0-255 octets (v5.0 4.8.4.8).
     BroadcastContentTypeInfo(OctetString<'a, 0, 255>) = BROADCAST_CONTENT_TYPE_INFO;
-    /// 1 octet (v5.0 4.8.4.10).
+    /// 1 octet (v5.0 4.8.4.12).
     BroadcastMessageClass(u8) = BROADCAST_MESSAGE_CLASS;
-    /// 2 octets (v5.0 4.8.4.11).
+    /// 2 octets (v5.0 4.8.4.13).
     BroadcastRepNum(u16) = BROADCAST_REP_NUM;
-    /// 3 octets (v5.0 4.8.4.9).
+    /// 3 octets (v5.0 4.8.4.11).
     BroadcastFrequencyInterval(BroadcastFrequencyInterval) = BROADCAST_FREQUENCY_INTERVAL;
-    /// Format octet and up to 100 octets of area (v5.0 4.8.4.7).
+    /// Format octet and up to 100 octets of area (v5.0 4.8.4.4).
     BroadcastAreaIdentifier(BroadcastAreaIdentifier<'a>) = BROADCAST_AREA_IDENTIFIER;
-    /// 4 octets, a command_status value (v5.0 4.8.4.8).
+    /// 4 octets, a command_status value (v5.0 4.8.4.10).
     BroadcastErrorStatus(CommandStatus) = BROADCAST_ERROR_STATUS;
-    /// 1 octet, percent (v5.0 4.8.4.2).
+    /// 1 octet, percent (v5.0 4.8.4.5).
     BroadcastAreaSuccess(u8) = BROADCAST_AREA_SUCCESS;
-    /// 17 octets time, or 1 when NULL (v5.0 4.8.4.12).
+    /// 17 octets time, or 1 when NULL (v5.0 4.8.4.9).
     BroadcastEndTime(SmppTime<'a>) = BROADCAST_END_TIME;
-    /// 0-255 octets (v5.0 4.8.4.13).
+    /// 0-255 octets (v5.0 4.8.4.14).
     BroadcastServiceGroup(OctetString<'a, 0, 255>) = BROADCAST_SERVICE_GROUP;
     /// Format octet and up to 1023 octets (v5.0 4.8.4.3).
     BillingIdentification(BillingIdentification<'a>) = BILLING_IDENTIFICATION;
-    /// C-octet string, at most 65 with NUL (v5.0 4.8.4.50).
+    /// C-octet string, at most 65 with NUL (v5.0 4.8.4).
     SourceNetworkId(COctetString<'a, 65>) = SOURCE_NETWORK_ID;
-    /// C-octet string, at most 65 with NUL (v5.0 4.8.4.26).
+    /// C-octet string, at most 65 with NUL (v5.0 4.8.4.25).
     DestNetworkId(COctetString<'a, 65>) = DEST_NETWORK_ID;
-    /// 6 decimal octets (v5.0 4.8.4.51).
+    /// 6 decimal octets (v5.0 4.8.4).
     SourceNodeId(OctetString<'a, 6, 6>) = SOURCE_NODE_ID;
     /// 6 decimal octets (v5.0 4.8.4.27).
     DestNodeId(OctetString<'a, 6, 6>) = DEST_NODE_ID;
@@ -202,7 +202,7 @@ tlv_enum! {
     DisplayTime(u8) = DISPLAY_TIME;
     /// 2 octets (v3.4 5.3.2.40).
     SmsSignal(u16) = SMS_SIGNAL;
-    /// 1 octet in v3.4 5.3.2.27; v5.0 4.8.4.34 allows up to 4.
+    /// 1 octet in v3.4 5.3.2.27; v5.0 4.8.4 allows up to 4.
     MsValidity(OctetString<'a, 1, 4>) = MS_VALIDITY;
     /// No value in v3.4 5.3.2.41; 0 or 1 octet in v5.0.
     AlertOnMessageDelivery(AlertOnMessageDelivery) = ALERT_ON_MESSAGE_DELIVERY;

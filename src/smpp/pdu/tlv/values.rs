@@ -106,7 +106,7 @@ impl<'a, const MIN: usize, const MAX: usize> TlvValue<'a> for OctetString<'a, MI
     }
 }
 
-/// message_state (v3.4 5.2.28, v5.0 4.7.15).
+/// message_state (v3.4 5.2.28; v5.0 adds SCHEDULED and SKIPPED).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MessageState(pub u8);
 
@@ -164,7 +164,7 @@ impl TlvValue<'_> for MessageState {
 
 /// A 3-octet value: one octet of kind, two of value. Shared layout of
 /// network_error_code (v3.4 5.3.2.31), broadcast_content_type and
-/// broadcast_frequency_interval (v5.0 4.8.4.5, 4.8.4.9).
+/// broadcast_frequency_interval (v5.0 4.8.4.7, 4.8.4.11).
 macro_rules! octet_and_u16 {
     ($(#[$doc:meta])* $name:ident { $(#[$adoc:meta])* $a:ident, $(#[$bdoc:meta])* $b:ident }) => {
         $(#[$doc])*
@@ -201,7 +201,7 @@ octet_and_u16!(
 );
 
 octet_and_u16!(
-    /// broadcast_content_type (v5.0 4.8.4.5).
+    /// broadcast_content_type (v5.0 4.8.4.7).
     BroadcastContentType {
         /// The network type the content type belongs to.
         network_type,
@@ -211,7 +211,7 @@ octet_and_u16!(
 );
 
 octet_and_u16!(
-    /// broadcast_frequency_interval (v5.0 4.8.4.9).
+    /// broadcast_frequency_interval (v5.0 4.8.4.11).
     BroadcastFrequencyInterval {
         /// Time unit (0x08 seconds, 0x09 minutes, ...).
         unit,
@@ -221,7 +221,7 @@ octet_and_u16!(
 );
 
 /// A format octet followed by data: broadcast_area_identifier (v5.0
-/// 4.8.4.7) and billing_identification (v5.0 4.8.4.3).
+/// 4.8.4.4) and billing_identification (v5.0 4.8.4.3).
 macro_rules! format_and_data {
     ($(#[$doc:meta])* $name:ident, $max_data:literal) => {
         $(#[$doc])*
@@ -282,7 +282,7 @@ macro_rules! format_and_data {
 }
 
 format_and_data!(
-    /// broadcast_area_identifier: area format and area data (v5.0 4.8.4.7,
+    /// broadcast_area_identifier: area format and area data (v5.0 4.8.4.4,
     /// at most 100 octets of area).
     BroadcastAreaIdentifier,
     100
@@ -295,7 +295,7 @@ format_and_data!(
     1023
 );
 
-/// alert_on_message_delivery: no value in v3.4 5.3.2.41; v5.0 4.8.4.1
+/// alert_on_message_delivery: no value in v3.4 5.3.2.41; v5.0 4.8.4.2
 /// allows one octet carrying the alert type. Kept as read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct AlertOnMessageDelivery(pub Option<u8>);
