@@ -7,4 +7,5 @@
 
 pub mod pdu;
 pub mod receipt;
+pub mod session;
 pub mod text;
