@@ -8,4 +8,5 @@
 pub mod frame;
 pub mod pdu;
 pub mod receipt;
+pub mod session;
 pub mod text;
