@@ -11,9 +11,7 @@
 //! [`FrameDecoder`] is the tokio-util codec around [`next_frame`]; it needs
 //! the `io` feature. [`next_frame`] itself is pure.
 
-/// Octets in the SMPP header: command_length, command_id, command_status,
-/// sequence_number.
-pub const HEADER_LEN: usize = 16;
+pub use super::pdu::HEADER_LEN;
 
 /// The default largest PDU accepted: a submit_sm with a 64 KiB
 /// message_payload and its headers fits.
@@ -181,7 +179,11 @@ mod codec {
             let err = codec.decode(&mut buf).unwrap_err();
             assert!(matches!(
                 err,
-                FrameCodecError::Frame(FrameError::InvalidLength { command_length: 0x7fff_ffff, sequence: None, .. })
+                FrameCodecError::Frame(FrameError::InvalidLength {
+                    command_length: 0x7fff_ffff,
+                    sequence: None,
+                    ..
+                })
             ));
             assert_eq!(buf.capacity(), cap_before, "nothing reserved for a refused length");
         }

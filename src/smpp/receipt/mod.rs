@@ -120,6 +120,29 @@ pub struct ReceiptTlvs<'a> {
     pub network_error_code: Option<[u8; 3]>,
 }
 
+impl<'a> ReceiptTlvs<'a> {
+    /// Takes the receipt TLVs out of a decoded PDU's TLV list.
+    pub fn from_tlvs(tlvs: &crate::smpp::pdu::Tlvs<'a>) -> Self {
+        use crate::smpp::pdu::{Tlv, TlvTag};
+        let receipted_message_id = match tlvs.get(TlvTag::RECEIPTED_MESSAGE_ID) {
+            Some(Tlv::ReceiptedMessageId(id)) => Some(id.as_bytes()),
+            _ => None,
+        };
+        let message_state = match tlvs.get(TlvTag::MESSAGE_STATE) {
+            Some(Tlv::MessageState(state)) => Some(state.0),
+            _ => None,
+        };
+        let network_error_code = match tlvs.get(TlvTag::NETWORK_ERROR_CODE) {
+            Some(Tlv::NetworkErrorCode(code)) => {
+                let [hi, lo] = code.error_code.to_be_bytes();
+                Some([code.network_type, hi, lo])
+            }
+            _ => None,
+        };
+        Self { receipted_message_id, message_state, network_error_code }
+    }
+}
+
 /// The `network_error_code` TLV (v3.4 5.3.2.31).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct NetworkErrorCode {
