@@ -54,35 +54,62 @@ pub enum BackendError {
 impl Backends {
     /// Creates the handles of the enabled backends (no network I/O yet) and
     /// starts a health monitor for each.
+    #[cfg_attr(not(any(feature = "redis", feature = "mongo", feature = "kafka")), allow(unused_variables))]
     pub async fn start(
         settings: &Settings,
         health: &Health,
         registry: &mut Registry,
         shutdown: &Shutdown,
     ) -> Result<Self, BackendError> {
-        let metrics = BackendMetrics::register(registry.sub_registry_with_prefix("backend"));
-        #[allow(unused_mut)]
-        let mut backends = Backends::default();
-        let _ = (health, &metrics, shutdown);
-        #[cfg(feature = "redis")]
-        if settings.redis.enabled {
-            let handle = redis::RedisHandle::new(&settings.redis, &settings.health)?;
-            spawn_monitor(handle.clone(), health.component("redis"), &settings.health, &metrics, shutdown);
-            backends.redis = Some(handle);
-        }
-        #[cfg(feature = "mongo")]
-        if settings.mongo.enabled {
-            let handle = mongo::MongoHandle::new(&settings.mongo, &settings.health).await?;
-            spawn_monitor(handle.clone(), health.component("mongo"), &settings.health, &metrics, shutdown);
-            backends.mongo = Some(handle);
-        }
-        #[cfg(feature = "kafka")]
-        if settings.kafka.enabled {
-            let handle = kafka::KafkaHandle::new(&settings.kafka, &settings.health)?;
-            spawn_monitor(handle.clone(), health.component("kafka"), &settings.health, &metrics, shutdown);
-            backends.kafka = Some(handle);
-        }
-        let _ = settings;
-        Ok(backends)
+        let watch = Watch {
+            settings: &settings.health,
+            health,
+            metrics: BackendMetrics::register(registry.sub_registry_with_prefix("backend")),
+            shutdown,
+        };
+        Ok(Backends {
+            #[cfg(feature = "redis")]
+            redis: if settings.redis.enabled {
+                Some(watch.start(redis::RedisHandle::new(&settings.redis, &settings.health)?))
+            } else {
+                None
+            },
+            #[cfg(feature = "mongo")]
+            mongo: if settings.mongo.enabled {
+                Some(watch.start(mongo::MongoHandle::new(&settings.mongo, &settings.health).await?))
+            } else {
+                None
+            },
+            #[cfg(feature = "kafka")]
+            kafka: if settings.kafka.enabled {
+                Some(watch.start(kafka::KafkaHandle::new(&settings.kafka, &settings.health)?))
+            } else {
+                None
+            },
+        })
+    }
+}
+
+/// What every backend's health monitor needs.
+#[cfg_attr(not(any(feature = "redis", feature = "mongo", feature = "kafka")), allow(dead_code))]
+struct Watch<'a> {
+    settings: &'a crate::settings::HealthSettings,
+    health: &'a Health,
+    metrics: BackendMetrics,
+    shutdown: &'a Shutdown,
+}
+
+impl Watch<'_> {
+    /// Starts the monitor of `probe` and hands the probe back.
+    #[cfg_attr(not(any(feature = "redis", feature = "mongo", feature = "kafka")), allow(dead_code))]
+    fn start<P: Probe>(&self, probe: P) -> P {
+        spawn_monitor(
+            probe.clone(),
+            self.health.component(P::NAME),
+            self.settings,
+            &self.metrics,
+            self.shutdown,
+        );
+        probe
     }
 }
