@@ -155,12 +155,18 @@ impl<'a> Pdu<'a> {
         self.body.check()?;
         self.tlvs.check()?;
         self.check_rules()?;
-        let header = self.header()?;
         let len = self.encoded_len();
+        let command_length = u32::try_from(len).map_err(|_| PduError::TooLarge { len })?;
         if buf.remaining_mut() < len {
             return Err(PduError::TooLarge { len });
         }
-        header.write(buf);
+        Header {
+            command_length,
+            command_id: self.command_id().as_u32(),
+            command_status: self.command_status,
+            sequence_number: self.sequence_number,
+        }
+        .write(buf);
         self.body.write(buf);
         self.tlvs.write(buf);
         Ok(())
