@@ -16,12 +16,15 @@ fn speed() {
         ) && only.as_deref().is_none_or(|o| o == p.command_id().name())
     }) {
         let bytes = pdu.to_vec().unwrap();
-        let n = 2_000_000;
+        let n: u32 = std::env::var("SPEED_N").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000_000);
         let t = Instant::now();
         for _ in 0..n {
             black_box(decode(black_box(&bytes)).unwrap());
         }
-        let dec = t.elapsed().as_nanos() as f64 / n as f64;
+        let dec = t.elapsed().as_nanos() as f64 / f64::from(n);
+        if std::env::var("SPEED_DECODE_ONLY").is_ok() {
+            continue;
+        }
         let mut buf = bytes::BytesMut::with_capacity(bytes.len() * 2);
         let t = Instant::now();
         for _ in 0..n {
@@ -29,7 +32,7 @@ fn speed() {
             black_box(pdu).encode(&mut buf).unwrap();
             black_box(&buf);
         }
-        let enc = t.elapsed().as_nanos() as f64 / n as f64;
+        let enc = t.elapsed().as_nanos() as f64 / f64::from(n);
         println!(
             "{:>16} {:>4} octets {:>2} tlvs: decode {dec:6.1} ns, encode {enc:6.1} ns",
             pdu.command_id().name(),
