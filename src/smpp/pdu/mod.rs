@@ -3,8 +3,9 @@
 //! frame) and one encoder (into `bytes::BufMut`).
 //!
 //! [`decode`] takes one whole frame (the framing layer has already cut it
-//! out using command_length) and borrows every string and message from it;
-//! a PDU without TLVs or submit_multi lists decodes without allocating.
+//! out using command_length) and borrows every string and message from it.
+//! It never allocates: TLVs and the submit_multi lists keep their validated
+//! octets and are parsed again, cheaply, when iterated (see [`list`]).
 //! [`Pdu::encode`] computes the length first, writes the header with it,
 //! then the body, and never allocates. Limits are enforced both ways, so a
 //! PDU simgate sends is one it would accept.
