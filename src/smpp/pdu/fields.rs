@@ -99,7 +99,7 @@ impl std::fmt::Debug for ShortMessage<'_> {
 }
 
 /// A mandatory field's wire size and writer, so body layouts can be
-/// declared once with [`pdu_body!`].
+/// declared once with the crate-private `pdu_body!` macro.
 pub trait FieldCodec {
     /// Octets on the wire.
     fn field_len(&self) -> usize;

@@ -87,6 +87,14 @@ impl<'a, T: WireItem<'a>> WireList<'a, T> {
         }
     }
 
+    /// The validated octets, when the list was decoded from a frame.
+    pub(crate) fn wire_octets(&self) -> Option<&'a [u8]> {
+        match &self.repr {
+            Repr::Wire { octets, .. } => Some(octets),
+            Repr::Items(_) => None,
+        }
+    }
+
     /// Check every application-supplied item (decoded ones already are).
     pub(crate) fn check(&self) -> Result<(), PduError> {
         match &self.repr {

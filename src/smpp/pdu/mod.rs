@@ -3,8 +3,9 @@
 //! frame) and one encoder (into `bytes::BufMut`).
 //!
 //! [`decode`] takes one whole frame (the framing layer has already cut it
-//! out using command_length) and borrows every string and message from it;
-//! a PDU without TLVs or submit_multi lists decodes without allocating.
+//! out using command_length) and borrows every string and message from it.
+//! It never allocates: TLVs and the submit_multi lists keep their validated
+//! octets and are parsed again, cheaply, when iterated (see [`list`]).
 //! [`Pdu::encode`] computes the length first, writes the header with it,
 //! then the body, and never allocates. Limits are enforced both ways, so a
 //! PDU simgate sends is one it would accept.
@@ -111,10 +112,8 @@ pub fn decode(frame: &[u8]) -> Result<Pdu<'_>, DecodeError> {
 
     let (rest, body) = Body::parse(id, input).map_err(|e| fail(list::flatten(e)))?;
     let tlvs = Tlvs::parse_all(rest).map_err(fail)?;
-    let pdu =
-        Pdu { command_status: header.command_status, sequence_number: header.sequence_number, body, tlvs };
-    pdu.check_rules().map_err(fail)?;
-    Ok(pdu)
+    check_rules(header.command_status, &body, &tlvs).map_err(fail)?;
+    Ok(Pdu { command_status: header.command_status, sequence_number: header.sequence_number, body, tlvs })
 }
 
 impl<'a> Pdu<'a> {
@@ -154,13 +153,19 @@ impl<'a> Pdu<'a> {
     pub fn encode<B: BufMut>(&self, buf: &mut B) -> Result<(), PduError> {
         self.body.check()?;
         self.tlvs.check()?;
-        self.check_rules()?;
-        let header = self.header()?;
+        check_rules(self.command_status, &self.body, &self.tlvs)?;
         let len = self.encoded_len();
+        let command_length = u32::try_from(len).map_err(|_| PduError::TooLarge { len })?;
         if buf.remaining_mut() < len {
             return Err(PduError::TooLarge { len });
         }
-        header.write(buf);
+        Header {
+            command_length,
+            command_id: self.command_id().as_u32(),
+            command_status: self.command_status,
+            sequence_number: self.sequence_number,
+        }
+        .write(buf);
         self.body.write(buf);
         self.tlvs.write(buf);
         Ok(())
@@ -172,31 +177,30 @@ impl<'a> Pdu<'a> {
         self.encode(&mut out)?;
         Ok(out)
     }
+}
 
-    /// Rules that tie the body to its TLVs, checked on both sides.
-    fn check_rules(&self) -> Result<(), PduError> {
+/// Rules that tie the body to its TLVs, checked on both sides.
+fn check_rules(status: CommandStatus, body: &Body<'_>, tlvs: &Tlvs<'_>) -> Result<(), PduError> {
+    match body {
         // A body may only be left out of an error response (v3.4 4.4.2).
-        if let Body::EmptyResponse(_) = self.body
-            && self.command_status.is_ok()
-        {
-            return Err(PduError::TruncatedBody);
-        }
+        Body::EmptyResponse(_) if status.is_ok() => Err(PduError::TruncatedBody),
         // v3.4 5.3.2.32: with message_payload, sm_length must be 0.
-        if let Some(sm) = self.body.short_message()
-            && !sm.is_empty()
-            && self.tlvs.contains(TlvTag::MESSAGE_PAYLOAD)
+        Body::SubmitSm(SmFields { short_message, .. })
+        | Body::DeliverSm(SmFields { short_message, .. })
+        | Body::SubmitMulti(SubmitMulti { short_message, .. })
+        | Body::ReplaceSm(ReplaceSm { short_message, .. })
+            if !short_message.is_empty() && tlvs.contains(TlvTag::MESSAGE_PAYLOAD) =>
         {
-            return Err(PduError::ShortMessageAndPayload);
+            Err(PduError::ShortMessageAndPayload)
         }
-        // v5.0 broadcast_sm: carries its area, content type,
-        // repetition count and frequency as mandatory TLVs.
-        if let Body::BroadcastSm(_) = self.body {
-            for tag in broadcast::BROADCAST_SM_MANDATORY_TLVS {
-                if !self.tlvs.contains(tag) {
-                    return Err(PduError::MissingTlv { tag: tag.0 });
-                }
+        // v5.0 broadcast_sm carries its area, content type, repetition
+        // count and frequency as mandatory TLVs.
+        Body::BroadcastSm(_) => {
+            match broadcast::BROADCAST_SM_MANDATORY_TLVS.into_iter().find(|tag| !tlvs.contains(*tag)) {
+                Some(tag) => Err(PduError::MissingTlv { tag: tag.0 }),
+                None => Ok(()),
             }
         }
-        Ok(())
+        _ => Ok(()),
     }
 }

@@ -4,6 +4,7 @@
 mod negative;
 mod props;
 mod samples;
+mod speed;
 mod vectors;
 
 use super::*;

@@ -340,3 +340,35 @@ fn command_ids() {
     assert_eq!(CommandId::BroadcastSm.as_u32(), 0x111);
     assert_eq!(CommandId::CancelBroadcastSmResp.as_u32(), 0x8000_0113);
 }
+
+#[test]
+fn decode_error_names_the_command() {
+    let e = err(&frame(0x04, 0, &[0, 1]));
+    assert_eq!(e.command(), Some(CommandId::SubmitSm));
+    assert_eq!(e.command().and_then(CommandId::response), Some(CommandId::SubmitSmResp));
+    assert_eq!(PduError::from(e), PduError::TruncatedBody);
+}
+
+#[test]
+fn tlv_lookup_agrees_on_decoded_and_built_lists() {
+    let built: Tlvs<'_> = vec![
+        Tlv::SarMsgRefNum(9),
+        Tlv::MessagePayload(OctetString::new(b"abc").unwrap()),
+        Tlv::SarMsgRefNum(10),
+    ]
+    .into();
+    let pdu = Pdu {
+        command_status: CommandStatus::ESME_ROK,
+        sequence_number: 1,
+        body: Body::DataSm(DataSm::default()),
+        tlvs: built.clone(),
+    };
+    let bytes = pdu.to_vec().unwrap();
+    let decoded = decode(&bytes).unwrap().tlvs;
+    for list in [&built, &decoded] {
+        assert_eq!(list.get(TlvTag::SAR_MSG_REF_NUM), Some(Tlv::SarMsgRefNum(9)));
+        assert_eq!(list.message_payload(), Some(&b"abc"[..]));
+        assert!(!list.contains(TlvTag::RECEIPTED_MESSAGE_ID));
+        assert_eq!(list.len(), 3);
+    }
+}

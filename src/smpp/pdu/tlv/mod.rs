@@ -246,21 +246,41 @@ impl<'a> super::list::WireItem<'a> for Tlv<'a> {
 }
 
 impl<'a> Tlvs<'a> {
-    /// The first TLV with `tag`.
+    /// The first TLV with `tag`. On a decoded list only the tag octets are
+    /// scanned and only the match is decoded.
     pub fn get(&self, tag: TlvTag) -> Option<Tlv<'a>> {
-        self.iter().find(|tlv| tlv.tag() == tag)
+        match self.wire_octets() {
+            Some(octets) => find_raw(octets, tag).and_then(|value| Tlv::from_parts(tag.0, value).ok()),
+            None => self.iter().find(|tlv| tlv.tag() == tag),
+        }
     }
 
     /// Whether a TLV with `tag` is present.
     pub fn contains(&self, tag: TlvTag) -> bool {
-        self.get(tag).is_some()
+        match self.wire_octets() {
+            Some(octets) => find_raw(octets, tag).is_some(),
+            None => self.iter().any(|tlv| tlv.tag() == tag),
+        }
     }
 
     /// The message_payload value, if present.
     pub fn message_payload(&self) -> Option<&'a [u8]> {
-        self.iter().find_map(|tlv| match tlv {
-            Tlv::MessagePayload(p) => Some(p.as_bytes()),
+        match self.get(TlvTag::MESSAGE_PAYLOAD) {
+            Some(Tlv::MessagePayload(p)) => Some(p.as_bytes()),
             _ => None,
-        })
+        }
     }
+}
+
+/// The value of the first TLV with `tag` in validated TLV octets.
+fn find_raw(mut octets: &[u8], tag: TlvTag) -> Option<&[u8]> {
+    while let [t0, t1, l0, l1, rest @ ..] = octets {
+        let len = usize::from(u16::from_be_bytes([*l0, *l1]));
+        let (value, next) = rest.split_at_checked(len)?;
+        if u16::from_be_bytes([*t0, *t1]) == tag.0 {
+            return Some(value);
+        }
+        octets = next;
+    }
+    None
 }
