@@ -4,7 +4,6 @@
 mod negative;
 mod props;
 mod samples;
-mod speed;
 mod vectors;
 
 use super::*;
