@@ -13,7 +13,8 @@ Subcommands:
                               write the PrometheusRule groups as a plain rule
                               file for promtool; every simgate_* metric used
                               must be listed in the operations doc
-  compose FILE BINARY         docker-compose.yml: depends_on names, host ports,
+  compose FILE BINARY [--settings-file F]
+                              docker-compose.yml: depends_on names, host ports,
                               named volumes, bind-mount sources, SIMGATE__
                               variables through `simgate config check`
 """
@@ -423,7 +424,8 @@ def cmd_compose(a: argparse.Namespace) -> None:
         settings_env = {k: v for k, v in simgate_env.items() if k.startswith("SIMGATE__")}
         if settings_env:
             checked_env += len(settings_env)
-            config_check(a.binary, settings_env, None, f"compose service {name}")
+            # The image reads config/simgate.example.toml (SIMGATE_CONFIG), then these.
+            config_check(a.binary, settings_env, a.settings_file, f"compose service {name}")
     for unused in sorted(volumes - used_volumes):
         fail(f"volume {unused} is declared but no service uses it")
     print(f"  {len(services)} services, {len(ports)} host ports, {len(volumes)} named volumes, "
@@ -453,6 +455,7 @@ def main() -> None:
     s = sub.add_parser("compose")
     s.add_argument("file")
     s.add_argument("binary")
+    s.add_argument("--settings-file", help="the settings file the image reads before the variables")
     a = p.parse_args()
     {"split": cmd_split, "crds": cmd_crds, "settings": cmd_settings, "rules": cmd_rules,
      "compose": cmd_compose}[a.cmd](a)

@@ -136,6 +136,6 @@ CHECKOV=("$VENV/bin/checkov" --skip-download --quiet --compact)
 
 # ---------------------------------------------------------------- compose
 check "docker-compose.yml"
-"${CHECK[@]}" compose docker-compose.yml "$BIN"
+"${CHECK[@]}" compose docker-compose.yml "$BIN" --settings-file config/simgate.example.toml
 
 check "deploy manifests valid"
