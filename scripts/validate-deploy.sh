@@ -116,7 +116,8 @@ EOF
 # ---------------------------------------------------------------- alerts
 check "promtool check rules / test rules"
 "${CHECK[@]}" rules "$WORK/us-east-1.yaml" "$WORK/simgate-rules.yaml" --metrics-doc docs/operations.md
-for region in us-west-2; do
+for entry in "${OVERLAYS[@]:1}"; do
+  region="${entry%%:*}"
   "${CHECK[@]}" rules "$WORK/$region.yaml" "$WORK/$region-rules.yaml" --metrics-doc docs/operations.md >/dev/null
   cmp -s "$WORK/simgate-rules.yaml" "$WORK/$region-rules.yaml" || die "alert rules differ between regions"
 done
