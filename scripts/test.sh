@@ -37,4 +37,7 @@ export SIMGATE_STACK_ENV="$ROOT/.stack/stack.env"
 step "tests"
 cargo nextest run --locked --no-fail-fast --profile ci
 
+# Uses the simgate binary the tests just built ($CARGO_TARGET_DIR/debug/simgate).
+step "deploy manifests"; scripts/validate-deploy.sh
+
 step "done"
