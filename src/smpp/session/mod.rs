@@ -97,6 +97,9 @@ pub enum SessionEvent {
         /// The SMSC's answer.
         status: CommandStatus,
     },
+    /// The bind got no answer within the response timeout; the session is
+    /// closed.
+    BindTimedOut,
     /// No response within the response timeout. The request may or may not
     /// have been carried out: the application must not resend blindly.
     TimedOut {
@@ -375,10 +378,8 @@ impl EsmeSession {
                     self.close(false);
                 }
                 CommandId::Unbind => self.close(false),
-                // A bind that got no answer: treat as refused by silence.
                 _ => {
-                    self.events
-                        .push_back(SessionEvent::BindRefused { status: CommandStatus::ESME_RBINDFAIL });
+                    self.events.push_back(SessionEvent::BindTimedOut);
                     self.close(false);
                 }
             }

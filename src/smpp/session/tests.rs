@@ -241,6 +241,17 @@ fn bind_refused_closes_and_submit_before_bind_is_refused() {
 }
 
 #[test]
+fn an_unanswered_bind_times_out_and_closes() {
+    let mut pair = Pair::new(config());
+    pair.smsc.silent = true;
+    pair.esme.bind(pair.now).unwrap();
+    pair.advance(4 * SECOND);
+    assert!(matches!(pair.esme.state(), SessionState::Binding(BindKind::Transceiver)));
+    pair.advance(2 * SECOND);
+    assert_eq!(pair.events, vec![SessionEvent::BindTimedOut, SessionEvent::Closed { by_peer: false }]);
+}
+
+#[test]
 fn bind_settings_over_their_limits_are_refused() {
     let mut pair = Pair::new(SessionConfig { password: "ninechars".into(), ..config() });
     let err = pair.esme.bind(pair.now).unwrap_err();
