@@ -47,17 +47,21 @@
 //! - `smpp34`: `encode(self) -> Vec<u8>`; it consumes the value, so a clone
 //!   is made outside the timed region; the returned `Vec` is dropped inside.
 //!
+//! Every case is timed the same way: criterion's `iter_batched_ref` in
+//! batches of 64 (inputs made outside the timed region, the routine's own
+//! results dropped inside it). The same binary also runs one case in a loop
+//! for an instruction count under callgrind (see [`main`]).
+//!
 //! Run it through `scripts/bench-codec.sh`, which also prints the table.
 
 use std::hint::black_box;
 
 use bytes::{BufMut, BytesMut};
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion};
 
 use simgate::smpp::pdu::tlv::{MessageState, NetworkErrorCode};
 use simgate::smpp::pdu::{
-    Body, COctetString, CommandStatus, Pdu, ShortMessage, SmFields, SmppTime, SubmitSmResp, Tlv,
-    Tlvs,
+    Body, COctetString, CommandStatus, Pdu, ShortMessage, SmFields, SmppTime, SubmitSmResp, Tlv, Tlvs,
 };
 
 /// Capacity of rusmpp's borrowed TLV vector: enough for the PDUs here.
@@ -265,109 +269,153 @@ fn walk_tlvs(pdu: &Pdu<'_>) {
     }
 }
 
+// ---- running -------------------------------------------------------------
+
+/// Where the cases go: criterion, or an instruction count under callgrind.
+enum Runner<'c> {
+    /// Time every case with criterion.
+    Criterion(&'c mut Criterion),
+    /// Print every case's `group/function` name.
+    List,
+    /// Run one case `iters` times, each call inside [`counted_op`].
+    Count { case: String, iters: u64 },
+}
+
+/// One measured call. Not inlined, so that
+/// `valgrind --tool=callgrind --toggle-collect='*counted_op*'` counts the
+/// routine and nothing else (the setup and the loop stay outside).
+#[inline(never)]
+fn counted_op<I, O>(routine: &mut impl FnMut(&mut I) -> O, input: &mut I) {
+    black_box(routine(black_box(input)));
+}
+
+impl Runner<'_> {
+    /// A case without per-iteration input: criterion's `iter`.
+    fn plain<O>(&mut self, group: &str, function: &str, mut routine: impl FnMut() -> O) {
+        self.batched(group, function, None::<fn()>, move |_: &mut ()| routine());
+    }
+
+    /// A case whose routine consumes or changes its input, made by `setup`
+    /// outside the measurement (criterion's `iter_batched_ref`, in batches
+    /// small enough to stay in cache).
+    fn batched<I, O>(
+        &mut self,
+        group: &str,
+        function: &str,
+        setup: Option<impl FnMut() -> I>,
+        mut routine: impl FnMut(&mut I) -> O,
+    ) where
+        I: Default,
+    {
+        let name = format!("{group}/{function}");
+        let mut setup = setup.map(|s| Box::new(s) as Box<dyn FnMut() -> I>);
+        let mut make = move || setup.as_mut().map_or_else(I::default, |s| s());
+        match self {
+            Runner::Criterion(c) => {
+                let mut g = c.benchmark_group(group);
+                g.bench_function(function, |b| {
+                    b.iter_batched_ref(&mut make, &mut routine, BatchSize::NumIterations(64))
+                });
+                g.finish();
+            }
+            Runner::List => println!("{name}"),
+            Runner::Count { case, iters } if *case == name => {
+                for _ in 0..*iters {
+                    let mut input = make();
+                    counted_op(&mut routine, &mut input);
+                }
+            }
+            Runner::Count { .. } => {}
+        }
+    }
+}
+
 // ---- benchmarks -----------------------------------------------------------
 
-fn codec(c: &mut Criterion) {
+fn codec(runner: &mut Runner<'_>) {
     for (name, built, frame) in frames() {
         check_round_trips(name, &built, &frame);
         let frame = frame.as_slice();
         let has_tlvs = !built.tlvs.is_empty();
 
-        let mut g = c.benchmark_group(format!("{name}-decode"));
-        g.bench_function("simgate", |b| {
-            b.iter(|| {
-                let pdu = simgate::smpp::pdu::decode(black_box(frame)).expect("decodes");
-                black_box(&pdu);
-            })
+        let group = format!("{name}-decode");
+        runner.plain(&group, "simgate", || {
+            let pdu = simgate::smpp::pdu::decode(black_box(frame)).expect("decodes");
+            black_box(&pdu);
         });
         if has_tlvs {
-            g.bench_function("simgate+tlvs", |b| {
-                b.iter(|| {
-                    let pdu = simgate::smpp::pdu::decode(black_box(frame)).expect("decodes");
-                    walk_tlvs(&pdu);
-                    black_box(&pdu);
-                })
+            runner.plain(&group, "simgate+tlvs", || {
+                let pdu = simgate::smpp::pdu::decode(black_box(frame)).expect("decodes");
+                walk_tlvs(&pdu);
+                black_box(&pdu);
             });
         }
-        g.bench_function("rusmpp", |b| {
-            b.iter(|| {
-                let command = rusmpp_decode(black_box(frame));
-                black_box(&command);
-            })
+        runner.plain(&group, "rusmpp", || {
+            let command = rusmpp_decode(black_box(frame));
+            black_box(&command);
         });
-        g.bench_function("rusmpp_owned", |b| {
-            b.iter_batched_ref(
-                || rusmpp_owned_input(frame),
-                |body| {
-                    let command = rusmpp_owned_decode(black_box(body));
-                    black_box(&command);
-                },
-                BatchSize::SmallInput,
-            )
+        runner.batched(&group, "rusmpp_owned", Some(|| rusmpp_owned_input(frame)), |body| {
+            let command = rusmpp_owned_decode(black_box(body));
+            black_box(&command);
         });
-        g.bench_function("smpp34", |b| {
-            b.iter(|| {
-                let pdu = smpp34_decode(name, black_box(frame));
-                black_box(&pdu);
-            })
+        runner.plain(&group, "smpp34", || {
+            let pdu = smpp34_decode(name, black_box(frame));
+            black_box(&pdu);
         });
-        g.finish();
 
         let decoded = simgate::smpp::pdu::decode(frame).expect("decodes");
         let rusmpp_value = rusmpp_decode(frame);
         let rusmpp_owned_value = rusmpp_owned_decode(&mut rusmpp_owned_input(frame));
         let smpp34_value = smpp34_decode(name, frame);
 
-        let mut g = c.benchmark_group(format!("{name}-encode"));
+        let group = format!("{name}-encode");
         let mut buf: Vec<u8> = Vec::with_capacity(1024);
-        g.bench_function("simgate", |b| {
-            b.iter(|| {
-                buf.clear();
-                black_box(&built).encode(&mut buf).expect("encodes");
-                black_box(&buf);
-            })
+        runner.plain(&group, "simgate", || {
+            buf.clear();
+            black_box(&built).encode(&mut buf).expect("encodes");
+            black_box(&buf);
         });
-        g.bench_function("simgate_decoded", |b| {
-            b.iter(|| {
-                buf.clear();
-                black_box(&decoded).encode(&mut buf).expect("encodes");
-                black_box(&buf);
-            })
+        runner.plain(&group, "simgate_decoded", || {
+            buf.clear();
+            black_box(&decoded).encode(&mut buf).expect("encodes");
+            black_box(&buf);
         });
-        g.bench_function("simgate_to_vec", |b| {
-            b.iter(|| {
-                let out = black_box(&built).to_vec().expect("encodes");
-                black_box(&out);
-            })
+        runner.plain(&group, "simgate_to_vec", || {
+            let out = black_box(&built).to_vec().expect("encodes");
+            black_box(&out);
         });
         let mut out = [0u8; 1024];
-        g.bench_function("rusmpp", |b| {
-            b.iter(|| {
-                let len = rusmpp_encode(black_box(&rusmpp_value), &mut out);
-                black_box(&out[..len]);
-            })
+        runner.plain(&group, "rusmpp", || {
+            let len = rusmpp_encode(black_box(&rusmpp_value), &mut out);
+            black_box(&out[..len]);
         });
         let mut bytes = BytesMut::with_capacity(1024);
-        g.bench_function("rusmpp_owned", |b| {
-            b.iter(|| {
-                bytes.clear();
-                rusmpp_owned_encode(black_box(&rusmpp_owned_value), &mut bytes);
-                black_box(&bytes);
-            })
+        runner.plain(&group, "rusmpp_owned", || {
+            bytes.clear();
+            rusmpp_owned_encode(black_box(&rusmpp_owned_value), &mut bytes);
+            black_box(&bytes);
         });
-        g.bench_function("smpp34", |b| {
-            b.iter_batched(
-                || smpp34_value.clone(),
-                |pdu| {
-                    let out = smpp34_encode(pdu);
-                    black_box(&out);
-                },
-                BatchSize::SmallInput,
-            )
+        runner.batched(&group, "smpp34", Some(|| Some(smpp34_value.clone())), |pdu| {
+            let out = smpp34_encode(pdu.take().expect("one value per call"));
+            black_box(&out);
         });
-        g.finish();
     }
 }
 
-criterion_group!(benches, codec);
-criterion_main!(benches);
+/// Criterion by default; with `CODEC_COUNT=list` the case names; with
+/// `CODEC_COUNT=<group>/<function>` (and `CODEC_ITERS`, default 10000)
+/// one case in a loop, for `scripts/bench-codec.sh --callgrind`.
+fn main() {
+    match std::env::var("CODEC_COUNT") {
+        Ok(case) if case == "list" => codec(&mut Runner::List),
+        Ok(case) => {
+            let iters = std::env::var("CODEC_ITERS").ok().and_then(|n| n.parse().ok()).unwrap_or(10_000);
+            codec(&mut Runner::Count { case, iters });
+        }
+        Err(_) => {
+            let mut criterion = Criterion::default().configure_from_args();
+            codec(&mut Runner::Criterion(&mut criterion));
+            criterion.final_summary();
+        }
+    }
+}

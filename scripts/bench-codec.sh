@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# SMPP codec benchmark: simgate against rusmpp and smpp34 (benches/), in
+# one run, then a table of medians and of ratios against the faster peer.
+#
+#   scripts/bench-codec.sh            run, print the table
+#   scripts/bench-codec.sh --write    run, print, and rewrite the "SMPP
+#                                     codec" section of docs/benchmarks.md
+#   scripts/bench-codec.sh --report   no run: table from the last run
+#   scripts/bench-codec.sh -- ARGS    pass ARGS to criterion instead of the
+#                                     defaults (e.g. a filter: submit_sm)
+#
+# Criterion's defaults are kept except for a 1 s warm-up and 3 s of
+# measurement per benchmark (about 30 benchmarks, ~3 minutes). Its results
+# go to $CARGO_TARGET_DIR/criterion-codec, emptied before every run so the
+# table never mixes runs. Medians are criterion's median point estimates
+# (new/estimates.json), in nanoseconds per PDU.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
+
+write=0
+run=1
+criterion_args=(--warm-up-time 1 --measurement-time 3 --noplot)
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --write) write=1 ;;
+    --report) run=0 ;;
+    --) shift; criterion_args=("$@"); break ;;
+    *) die "unknown argument: $1 (see the header of $0)" ;;
+  esac
+  shift
+done
+
+# Not the shared target: the benches package is its own workspace with its
+# own release profile, and a bench build must not evict the test builds.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$SIMGATE_TOOLS/target-bench}"
+export CRITERION_HOME="$CARGO_TARGET_DIR/criterion-codec"
+# A fixed revision, so that a new commit does not rebuild simgate.
+export SIMGATE_GIT_REVISION=bench
+command="cargo bench --locked --bench codec -- ${criterion_args[*]}"
+
+if [[ $run -eq 1 ]]; then
+  need_cmd python3 python3
+  rm -rf "$CRITERION_HOME"
+  log "(cd benches && $command)"
+  (cd benches && cargo bench --locked --bench codec -- "${criterion_args[@]}")
+fi
+[[ -d "$CRITERION_HOME" ]] || die "no results in $CRITERION_HOME: run without --report first"
+
+cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
+python3 - "$CRITERION_HOME" "$write" "$ROOT/docs/benchmarks.md" \
+  "(cd benches && $command)" "$(nproc)" "${cpu:-unknown}" "$(rustc --version)" \
+  "$(date -u +%Y-%m-%d)" "$(git rev-parse --short=12 HEAD)" <<'PY'
+import json, pathlib, sys
+
+home, write, doc, command, nproc, cpu, rustc, date, rev = sys.argv[1:]
+home = pathlib.Path(home)
+
+def median(group, function):
+    path = home / group / function / "new" / "estimates.json"
+    if not path.exists():
+        return None
+    return json.loads(path.read_text())["median"]["point_estimate"]
+
+PDUS = ["submit_sm", "deliver_sm", "submit_sm_resp"]
+OPS = ["decode", "encode"]
+PEERS = [("rusmpp", "rusmpp"), ("rusmpp_owned", "rusmpp (owned)"), ("smpp34", "smpp34")]
+
+def ns(v):
+    return "–" if v is None else (f"{v:.0f}" if v >= 100 else f"{v:.1f}")
+
+def ratio(peer, ours):
+    return "–" if peer is None or ours is None else f"{peer / ours:.2f}x"
+
+rows = []
+extra = []
+found = False
+for pdu in PDUS:
+    for op in OPS:
+        group = f"{pdu}-{op}"
+        ours = median(group, "simgate")
+        peers = {name: median(group, name) for name, _ in PEERS}
+        found = found or ours is not None
+        best = min(((v, n) for n, v in peers.items() if v is not None), default=(None, None))
+        best_label = dict(PEERS).get(best[1], "–")
+        rows.append(
+            f"| {pdu} | {op} | {ns(ours)} | "
+            + " | ".join(ns(peers[n]) for n, _ in PEERS)
+            + f" | {best_label} | **{ratio(best[0], ours)}** |"
+        )
+        variants = (
+            [("simgate+tlvs", "decode, then read every TLV")]
+            if op == "decode"
+            else [
+                ("simgate_decoded", "encode the decoded PDU (TLVs still wire octets)"),
+                ("simgate_to_vec", "`to_vec`: a new exact-size `Vec` per PDU"),
+            ]
+        )
+        for name, what in variants:
+            v = median(group, name)
+            if v is not None:
+                extra.append(
+                    f"| {pdu} | {op} | `{name}`: {what} | {ns(v)} | {ratio(best[0], v)} "
+                    f"| {ratio(peers['smpp34'], v)} |"
+                )
+
+if not found:
+    sys.exit(f"no simgate results under {home}")
+
+table = "\n".join(
+    [
+        "| PDU | op | simgate | rusmpp | rusmpp (owned) | smpp34 | faster peer | faster peer / simgate |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- | ---: |",
+        *rows,
+    ]
+)
+variants = "\n".join(
+    [
+        "| PDU | op | simgate variant | median | faster peer / it | smpp34 / it |",
+        "| --- | --- | --- | ---: | ---: | ---: |",
+        *extra,
+    ]
+)
+machine = f"{nproc} cores, {cpu}; {rustc}"
+section = f"""Run on {date} at simgate {rev}, {machine}.
+
+```sh
+{command}
+```
+
+Medians in nanoseconds per PDU (criterion's median point estimate); the
+ratio is the faster peer's median divided by simgate's, so above 1 means
+simgate is faster, and the goal is 1.5.
+
+{table}
+
+simgate variants, against the same peers' medians:
+
+{variants}"""
+
+print(section)
+
+if write == "1":
+    begin, end = "<!-- smpp-codec:begin -->", "<!-- smpp-codec:end -->"
+    path = pathlib.Path(doc)
+    text = path.read_text()
+    if begin not in text or end not in text:
+        sys.exit(f"{doc} lacks the {begin} ... {end} markers")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    path.write_text(f"{head}{begin}\n{section}\n{end}{tail}")
+    print(f"\nrewrote the SMPP codec results in {doc}", file=sys.stderr)
+PY
