@@ -6,6 +6,9 @@
 #   scripts/bench-codec.sh --write    run, print, and rewrite the "SMPP
 #                                     codec" section of docs/benchmarks.md
 #   scripts/bench-codec.sh --report   no run: table from the last run
+#   scripts/bench-codec.sh --callgrind   also count instructions per PDU
+#                                     under callgrind (noise-free; after
+#                                     the timed run, ~1 minute)
 #   scripts/bench-codec.sh -- ARGS    pass ARGS to criterion instead of the
 #                                     defaults (e.g. a filter: submit_sm)
 #
@@ -23,11 +26,13 @@ source "$ROOT/scripts/lib.sh"
 
 write=0
 run=1
+callgrind=0
 criterion_args=(--warm-up-time 1 --measurement-time 3 --noplot)
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --write) write=1 ;;
     --report) run=0 ;;
+    --callgrind) callgrind=1 ;;
     --) shift; criterion_args=("$@"); break ;;
     *) die "unknown argument: $1 (see the header of $0)" ;;
   esac
@@ -41,6 +46,9 @@ export CRITERION_HOME="$CARGO_TARGET_DIR/criterion-codec"
 # A fixed revision, so that a new commit does not rebuild simgate.
 export SIMGATE_GIT_REVISION=bench
 command="cargo bench --locked --bench codec -- ${criterion_args[*]}"
+script_command="scripts/bench-codec.sh"
+if [[ $callgrind -eq 1 ]]; then script_command+=" --callgrind"; fi
+if [[ $write -eq 1 ]]; then script_command+=" --write"; fi
 
 if [[ $run -eq 1 ]]; then
   need_cmd python3 python3
@@ -48,15 +56,38 @@ if [[ $run -eq 1 ]]; then
   log "(cd benches && $command)"
   (cd benches && cargo bench --locked --bench codec -- "${criterion_args[@]}")
 fi
+counts="$CARGO_TARGET_DIR/callgrind-codec.tsv"
+if [[ $run -eq 1 ]]; then rm -f "$counts"; fi
+if [[ $callgrind -eq 1 ]]; then
+  need_cmd valgrind valgrind
+  bin="$(cd benches && cargo bench --locked --bench codec --no-run --message-format=json 2>/dev/null |
+    python3 -c 'import json,sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "codec":
+        print(m["executable"])')"
+  [[ -x "$bin" ]] || die "could not find the codec bench binary"
+  iters=2000
+  log "callgrind: $iters calls per case, counting inside counted_op only"
+  : >"$counts"
+  while read -r case; do
+    ir="$(CODEC_COUNT="$case" CODEC_ITERS=$iters valgrind --tool=callgrind \
+      --toggle-collect='*counted_op*' --callgrind-out-file=/dev/null "$bin" 2>&1 |
+      sed -n 's/.*Collected : \([0-9]*\).*/\1/p')"
+    [[ -n "$ir" ]] || die "callgrind gave no count for $case"
+    printf '%s\t%s\n' "$case" "$((ir / iters))" >>"$counts"
+  done < <(CODEC_COUNT=list "$bin")
+fi
+
 [[ -d "$CRITERION_HOME" ]] || die "no results in $CRITERION_HOME: run without --report first"
 
 cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
-python3 - "$CRITERION_HOME" "$write" "$ROOT/docs/benchmarks.md" \
-  "(cd benches && $command)" "$(nproc)" "${cpu:-unknown}" "$(rustc --version)" \
+python3 - "$CRITERION_HOME" "$counts" "$write" "$ROOT/docs/benchmarks.md" \
+  "$script_command"$'\n'"# which runs: (cd benches && $command)" "$(nproc)" "${cpu:-unknown}" "$(rustc --version)" \
   "$(date -u +%Y-%m-%d)" "$(git rev-parse --short=12 HEAD)" <<'PY'
 import json, pathlib, sys
 
-home, write, doc, command, nproc, cpu, rustc, date, rev = sys.argv[1:]
+home, counts, write, doc, command, nproc, cpu, rustc, date, rev = sys.argv[1:]
 home = pathlib.Path(home)
 
 def median(group, function):
@@ -140,6 +171,35 @@ simgate is faster, and the goal is 1.5.
 simgate variants, against the same peers' medians:
 
 {variants}"""
+
+counts = pathlib.Path(counts)
+if counts.exists() and counts.stat().st_size:
+    ir = dict(line.split("\t") for line in counts.read_text().splitlines())
+    ir = {k: int(v) for k, v in ir.items()}
+    lines = [
+        "| PDU | op | simgate | rusmpp | rusmpp (owned) | smpp34 | faster peer / simgate |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for pdu in PDUS:
+        for op in OPS:
+            g = f"{pdu}-{op}"
+            ours = ir.get(f"{g}/simgate")
+            peers = [ir.get(f"{g}/{n}") for n, _ in PEERS]
+            best = min((v for v in peers if v is not None), default=None)
+            lines.append(
+                f"| {pdu} | {op} | {ours} | "
+                + " | ".join(str(v) for v in peers)
+                + f" | {ratio(best, ours)} |"
+            )
+    var = [f"`{k}` {v}" for k, v in ir.items() if k.split("/")[1] in ("simgate+tlvs", "simgate_decoded", "simgate_to_vec")]
+    section += f"""
+
+Instructions per PDU under callgrind (`--callgrind`: each case run 2000
+times, counted inside the measured call only; deterministic, so these
+ratios do not move with the machine's load, though instructions are not
+time):
+
+""" + "\n".join(lines) + "\n\nsimgate variants: " + ", ".join(var) + "."
 
 print(section)
 
