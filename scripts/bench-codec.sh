@@ -12,8 +12,8 @@
 #   scripts/bench-codec.sh -- ARGS    pass ARGS to criterion instead of the
 #                                     defaults (e.g. a filter: submit_sm)
 #
-# Criterion's defaults are kept except for a 1 s warm-up and 3 s of
-# measurement per benchmark (about 30 benchmarks, ~3 minutes). Its results
+# Criterion's defaults are kept except for a 1 s warm-up and 4 s of
+# measurement per benchmark (32 benchmarks, ~4 minutes with the build). Its results
 # go to $CARGO_TARGET_DIR/criterion-codec, emptied before every run so the
 # table never mixes runs. Medians are criterion's median point estimates
 # (new/estimates.json), in nanoseconds per PDU.
@@ -27,13 +27,14 @@ source "$ROOT/scripts/lib.sh"
 write=0
 run=1
 callgrind=0
-criterion_args=(--warm-up-time 1 --measurement-time 3 --noplot)
+criterion_args=(--warm-up-time 1 --measurement-time 4 --noplot)
+passthrough=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --write) write=1 ;;
     --report) run=0 ;;
     --callgrind) callgrind=1 ;;
-    --) shift; criterion_args=("$@"); break ;;
+    --) shift; criterion_args=("$@"); passthrough=" -- $*"; break ;;
     *) die "unknown argument: $1 (see the header of $0)" ;;
   esac
   shift
@@ -49,6 +50,7 @@ command="cargo bench --locked --bench codec -- ${criterion_args[*]}"
 script_command="scripts/bench-codec.sh"
 if [[ $callgrind -eq 1 ]]; then script_command+=" --callgrind"; fi
 if [[ $write -eq 1 ]]; then script_command+=" --write"; fi
+script_command+="$passthrough"
 
 if [[ $run -eq 1 ]]; then
   need_cmd python3 python3
