@@ -83,10 +83,19 @@ fi
 
 [[ -d "$CRITERION_HOME" ]] || die "no results in $CRITERION_HOME: run without --report first"
 
+# The command, date and revision of the run, kept with its results so that
+# --report quotes the run it reports.
+run_info="$CRITERION_HOME/run-info.txt"
+if [[ $run -eq 1 || ! -f "$run_info" ]]; then
+  printf '%s\n%s\n%s\n' "$script_command"$'\n'"# which runs: (cd benches && $command)" \
+    "$(date -u +%Y-%m-%d)" "$(git rev-parse --short=12 HEAD)" | tr '\n' '\036' >"$run_info"
+fi
+IFS=$'\036' read -r run_command run_command2 run_date run_rev _ <"$run_info" || true
+
 cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
 python3 - "$CRITERION_HOME" "$counts" "$write" "$ROOT/docs/benchmarks.md" \
-  "$script_command"$'\n'"# which runs: (cd benches && $command)" "$(nproc)" "${cpu:-unknown}" "$(rustc --version)" \
-  "$(date -u +%Y-%m-%d)" "$(git rev-parse --short=12 HEAD)" <<'PY'
+  "$run_command"$'\n'"$run_command2" "$(nproc)" "${cpu:-unknown}" "$(rustc --version)" \
+  "$run_date" "$run_rev" <<'PY'
 import json, pathlib, sys
 
 home, counts, write, doc, command, nproc, cpu, rustc, date, rev = sys.argv[1:]

@@ -32,7 +32,9 @@
 //! - `smpp34`: `CommandHeader::decode` then `submit_sm::decode` (etc.), into
 //!   owned `String`s and `Vec`s.
 //!
-//! encode (the library's already-built PDU value in, the frame out):
+//! encode (the library's already-built PDU value in, the frame out; the
+//! peers encode the value they decoded from the frame, the same structure
+//! their constructors build):
 //! - `simgate`: a PDU built by the application (TLVs as a `Vec` of typed
 //!   values) into a `Vec<u8>` whose capacity is reused (cleared each time);
 //! - `simgate_decoded`: the decoded PDU, whose TLVs are still the octets it
