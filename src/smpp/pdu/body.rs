@@ -77,14 +77,16 @@ macro_rules! bodies {
                 }
             }
 
-            /// Check limits the field types cannot express.
-            pub(crate) fn check(&self) -> Result<(), PduError> {
+            /// Check limits the field types cannot express, and return the
+            /// octets of the mandatory fields (one match for both: encode
+            /// needs them together).
+            pub(crate) fn checked_wire_len(&self) -> Result<usize, PduError> {
                 match self {
-                    $(Body::$variant(b) => b.check(),)*
+                    $(Body::$variant(b) => b.check().map(|()| b.wire_len()),)*
                     Body::EmptyResponse(id) if !id.is_response() || !Body::has_fields(*id) => {
                         Err(PduError::TruncatedBody)
                     }
-                    _ => Ok(()),
+                    _ => Ok(0),
                 }
             }
         }

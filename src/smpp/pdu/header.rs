@@ -39,9 +39,12 @@ impl Header {
 
     /// Write the header.
     pub fn write<B: BufMut>(&self, buf: &mut B) {
-        buf.put_u32(self.command_length);
-        buf.put_u32(self.command_id);
-        buf.put_u32(self.command_status.0);
-        buf.put_u32(self.sequence_number);
+        // One 16-octet write: one capacity check instead of four.
+        let mut octets = [0u8; HEADER_LEN];
+        let fields = [self.command_length, self.command_id, self.command_status.0, self.sequence_number];
+        for (chunk, field) in octets.chunks_exact_mut(4).zip(fields) {
+            chunk.copy_from_slice(&field.to_be_bytes());
+        }
+        buf.put_slice(&octets);
     }
 }

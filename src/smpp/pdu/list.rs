@@ -19,10 +19,6 @@ pub trait WireItem<'a>: Copy {
     fn wire_len(&self) -> usize;
     /// Write this item.
     fn write<B: BufMut>(&self, buf: &mut B);
-    /// Check limits the item's type cannot express (encode side).
-    fn check(&self) -> Result<(), PduError> {
-        Ok(())
-    }
 }
 
 #[derive(Clone)]
@@ -92,14 +88,6 @@ impl<'a, T: WireItem<'a>> WireList<'a, T> {
         match &self.repr {
             Repr::Wire { octets, .. } => Some(octets),
             Repr::Items(_) => None,
-        }
-    }
-
-    /// Check every application-supplied item (decoded ones already are).
-    pub(crate) fn check(&self) -> Result<(), PduError> {
-        match &self.repr {
-            Repr::Wire { .. } => Ok(()),
-            Repr::Items(items) => items.iter().try_for_each(T::check),
         }
     }
 

@@ -112,7 +112,7 @@ pub fn decode(frame: &[u8]) -> Result<Pdu<'_>, DecodeError> {
 
     let (rest, body) = Body::parse(id, input).map_err(|e| fail(list::flatten(e)))?;
     let tlvs = Tlvs::parse_all(rest).map_err(fail)?;
-    check_rules(header.command_status, &body, &tlvs).map_err(fail)?;
+    check_rules(header.command_status, &body, |tag| tlvs.contains(tag)).map_err(fail)?;
     Ok(Pdu { command_status: header.command_status, sequence_number: header.sequence_number, body, tlvs })
 }
 
@@ -151,10 +151,14 @@ impl<'a> Pdu<'a> {
     /// Check the PDU, then write it: header with the precomputed length,
     /// mandatory fields, TLVs. Nothing is written when a check fails.
     pub fn encode<B: BufMut>(&self, buf: &mut B) -> Result<(), PduError> {
-        self.body.check()?;
-        self.tlvs.check()?;
-        check_rules(self.command_status, &self.body, &self.tlvs)?;
-        let len = self.encoded_len();
+        let body_len = self.body.checked_wire_len()?;
+        // One pass over the TLVs: their lengths, their bounds, and whether
+        // message_payload is there for the rules below.
+        let tlvs = self.tlvs.summary()?;
+        check_rules(self.command_status, &self.body, |tag| {
+            if tag == TlvTag::MESSAGE_PAYLOAD { tlvs.has_message_payload } else { self.tlvs.contains(tag) }
+        })?;
+        let len = HEADER_LEN + body_len + tlvs.wire_len;
         let command_length = u32::try_from(len).map_err(|_| PduError::TooLarge { len })?;
         if buf.remaining_mut() < len {
             return Err(PduError::TooLarge { len });
@@ -180,7 +184,8 @@ impl<'a> Pdu<'a> {
 }
 
 /// Rules that tie the body to its TLVs, checked on both sides.
-fn check_rules(status: CommandStatus, body: &Body<'_>, tlvs: &Tlvs<'_>) -> Result<(), PduError> {
+/// `has` tells whether the PDU carries a TLV with the given tag.
+fn check_rules(status: CommandStatus, body: &Body<'_>, has: impl Fn(TlvTag) -> bool) -> Result<(), PduError> {
     match body {
         // A body may only be left out of an error response (v3.4 4.4.2).
         Body::EmptyResponse(_) if status.is_ok() => Err(PduError::TruncatedBody),
@@ -189,14 +194,14 @@ fn check_rules(status: CommandStatus, body: &Body<'_>, tlvs: &Tlvs<'_>) -> Resul
         | Body::DeliverSm(SmFields { short_message, .. })
         | Body::SubmitMulti(SubmitMulti { short_message, .. })
         | Body::ReplaceSm(ReplaceSm { short_message, .. })
-            if !short_message.is_empty() && tlvs.contains(TlvTag::MESSAGE_PAYLOAD) =>
+            if !short_message.is_empty() && has(TlvTag::MESSAGE_PAYLOAD) =>
         {
             Err(PduError::ShortMessageAndPayload)
         }
         // v5.0 broadcast_sm carries its area, content type, repetition
         // count and frequency as mandatory TLVs.
         Body::BroadcastSm(_) => {
-            match broadcast::BROADCAST_SM_MANDATORY_TLVS.into_iter().find(|tag| !tlvs.contains(*tag)) {
+            match broadcast::BROADCAST_SM_MANDATORY_TLVS.into_iter().find(|tag| !has(*tag)) {
                 Some(tag) => Err(PduError::MissingTlv { tag: tag.0 }),
                 None => Ok(()),
             }

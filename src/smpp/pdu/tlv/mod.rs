@@ -63,10 +63,18 @@ macro_rules! tlv_enum {
                 }
             }
 
-            fn write_value<B: BufMut>(&self, buf: &mut B) {
+            /// Writes tag, length and value with one match on the variant.
+            /// `Tlvs::summary` bounds every value to u16 before a PDU is written.
+            fn write_tlv<B: BufMut>(&self, buf: &mut B) {
                 match self {
-                    $(Tlv::$variant(v) => v.write_value(buf),)*
-                    Tlv::Unknown { value, .. } => buf.put_slice(value),
+                    $(Tlv::$variant(v) => {
+                        put_tlv_header(buf, TlvTag::$tag.0, v.value_len());
+                        v.write_value(buf);
+                    })*
+                    Tlv::Unknown { tag, value } => {
+                        put_tlv_header(buf, *tag, value.len());
+                        buf.put_slice(value);
+                    }
                 }
             }
 
@@ -230,22 +238,50 @@ impl<'a> super::list::WireItem<'a> for Tlv<'a> {
     }
 
     fn write<B: BufMut>(&self, buf: &mut B) {
-        buf.put_u16(self.tag().0);
-        // `check` bounds every value to u16 before a PDU is written.
-        buf.put_u16(u16::try_from(self.value_len()).unwrap_or(u16::MAX));
-        self.write_value(buf);
-    }
-
-    fn check(&self) -> Result<(), PduError> {
-        let len = self.value_len();
-        if len > usize::from(u16::MAX) {
-            return Err(PduError::TlvLength { tag: self.tag().0, len });
-        }
-        Ok(())
+        self.write_tlv(buf);
     }
 }
 
+/// Tag and length in one write: one capacity check instead of two.
+fn put_tlv_header<B: BufMut>(buf: &mut B, tag: u16, len: usize) {
+    let [t0, t1] = tag.to_be_bytes();
+    let [l0, l1] = u16::try_from(len).unwrap_or(u16::MAX).to_be_bytes();
+    buf.put_slice(&[t0, t1, l0, l1]);
+}
+
+/// What encoding needs to know of a TLV list, gathered in one pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TlvSummary {
+    /// Octets of the whole list on the wire.
+    pub wire_len: usize,
+    /// Whether message_payload is present.
+    pub has_message_payload: bool,
+}
+
 impl<'a> Tlvs<'a> {
+    /// Checks every TLV's length and sums the list's octets in one pass.
+    /// A decoded list was checked when it was read; only its tags are
+    /// scanned, and only for message_payload.
+    pub(crate) fn summary(&self) -> Result<TlvSummary, PduError> {
+        if let Some(octets) = self.wire_octets() {
+            return Ok(TlvSummary {
+                wire_len: octets.len(),
+                has_message_payload: find_raw(octets, TlvTag::MESSAGE_PAYLOAD).is_some(),
+            });
+        }
+        let mut summary = TlvSummary { wire_len: 0, has_message_payload: false };
+        for tlv in self.iter() {
+            let tag = tlv.tag();
+            let len = tlv.value_len();
+            if len > usize::from(u16::MAX) {
+                return Err(PduError::TlvLength { tag: tag.0, len });
+            }
+            summary.wire_len += TLV_HEADER_LEN + len;
+            summary.has_message_payload |= tag == TlvTag::MESSAGE_PAYLOAD;
+        }
+        Ok(summary)
+    }
+
     /// The first TLV with `tag`. On a decoded list only the tag octets are
     /// scanned and only the match is decoded.
     pub fn get(&self, tag: TlvTag) -> Option<Tlv<'a>> {
