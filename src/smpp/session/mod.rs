@@ -300,7 +300,18 @@ impl EsmeSession {
         now: Instant,
     ) -> Result<u32, SessionError> {
         let command = body.command_id();
-        if command.is_response() || matches!(command, CommandId::EnquireLink | CommandId::Unbind) {
+        // The session sends its own binds, keepalives and unbinds; the
+        // application sends requests that carry messages, and no responses.
+        let session_level = matches!(
+            command,
+            CommandId::BindTransmitter
+                | CommandId::BindReceiver
+                | CommandId::BindTransceiver
+                | CommandId::Outbind
+                | CommandId::EnquireLink
+                | CommandId::Unbind
+        );
+        if command.is_response() || session_level {
             return Err(SessionError::NotARequest(command));
         }
         self.check_send(command)?;

@@ -252,6 +252,25 @@ fn an_unanswered_bind_times_out_and_closes() {
 }
 
 #[test]
+fn submit_takes_only_message_requests() {
+    let mut pair = Pair::new(config());
+    let bind = Body::BindTransceiver(crate::smpp::pdu::Bind::default());
+    for body in [
+        bind,
+        Body::EnquireLink,
+        Body::Unbind,
+        Body::GenericNack,
+        Body::SubmitSmResp(SubmitSmResp::default()),
+    ] {
+        let command = body.command_id();
+        let err = pair.esme.submit(body, Tlvs::new(), RequestTag(1), pair.now).unwrap_err();
+        assert_eq!(err, SessionError::NotARequest(command));
+    }
+    assert_eq!(pair.esme.state(), SessionState::Open);
+    assert!(pair.esme.take_outgoing().is_none(), "nothing was sent");
+}
+
+#[test]
 fn bind_settings_over_their_limits_are_refused() {
     let mut pair = Pair::new(SessionConfig { password: "ninechars".into(), ..config() });
     let err = pair.esme.bind(pair.now).unwrap_err();
