@@ -46,8 +46,8 @@ export RUSTC_BOOTSTRAP=1
 # Its own target directory: the instrumented build never invalidates the
 # shared one (scripts/test.sh exports CARGO_TARGET_DIR for that).
 export CARGO_TARGET_DIR="${SIMGATE_FUZZ_TARGET_DIR:-$SIMGATE_TOOLS/target-fuzz}"
-# simgate's build script embeds the git revision; a fixed value keeps the
-# instrumented build from being redone on every commit.
+# simgate's build script embeds the git revision; fuzz binaries need none,
+# and a fixed value spares the git call.
 export SIMGATE_GIT_REVISION="fuzz"
 TRIPLE="$(rustc -vV | sed -n 's/^host: //p')"
 
