@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine: installs what is
 # missing, checks formatting and lints, starts the local stack, runs every
-# test against it, and stops the stack again, also on failure.
+# test against it, runs each fuzz target briefly from its stored corpus
+# (docs/fuzzing.md), and stops the stack again, also on failure.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,6 +39,10 @@ step "tests"
 cargo nextest run --locked --no-fail-fast --profile ci
 
 # Uses the simgate binary the tests just built ($CARGO_TARGET_DIR/debug/simgate).
-step "deploy manifests"; scripts/validate-deploy.sh
+step "deploy manifests"
+scripts/validate-deploy.sh
+
+step "fuzz targets"
+scripts/fuzz.sh 5
 
 step "done"
