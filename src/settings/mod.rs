@@ -9,10 +9,12 @@
 
 mod secret;
 mod sections;
+mod smpp;
 mod validate;
 
 pub use secret::{REDACTED, Secret, SecretUrl};
 pub use sections::*;
+pub use smpp::{BindMode, SmppAccount, SmppSettings};
 
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -46,6 +48,8 @@ pub struct Settings {
     pub mongo: MongoSettings,
     /// Kafka connection.
     pub kafka: KafkaSettings,
+    /// SMPP binds to the SMSC.
+    pub smpp: SmppSettings,
 }
 
 /// A setting that cannot be used, with the key it belongs to.
