@@ -175,7 +175,10 @@ fn bad_smpp_values_name_their_key() {
         ("system_id = \"x\"\nwindow = 0", "smpp.accounts.a.window"),
         ("system_id = \"x\"\npassword = \"123456789\"", "smpp.accounts.a.password"),
         ("system_id = \"x\"\ntps_per_bind = -1", "smpp.accounts.a.tps_per_bind"),
-        ("system_id = \"x\"\nreconnect_min = \"5s\"\nreconnect_max = \"1s\"", "smpp.accounts.a.reconnect_max"),
+        (
+            "system_id = \"x\"\nreconnect_min = \"5s\"\nreconnect_max = \"1s\"",
+            "smpp.accounts.a.reconnect_max",
+        ),
         ("system_id = \"x\"\nfrobnicate = 1", "frobnicate"),
     ];
     for (body, key) in cases {

@@ -5,3 +5,4 @@
 //! [`crate::smpp`] core, and these modules drive it over sockets.
 
 pub mod bind;
+pub mod mt;
