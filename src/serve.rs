@@ -3,7 +3,7 @@
 //! SIGINT runs the shutdown order of shared/STYLE.md rule 8.
 
 use crate::backends::Backends;
-use crate::http::{AppState, router};
+use crate::http::{AppState, HttpMetrics, router};
 use crate::lifecycle::{Health, Phase, Shutdown, Signals, remaining};
 use crate::settings::Settings;
 use crate::telemetry::{BUILD, METRIC_PREFIX, new_registry};
@@ -71,8 +71,11 @@ pub async fn serve(settings: Settings) -> Result<ServeOutcome, ServeError> {
     // Install the handlers before reporting ready, so a signal that arrives
     // right after readiness is never missed.
     let mut signals = Signals::install().map_err(ServeError::Signals)?;
+    let http_metrics = HttpMetrics::register(
+        registry.sub_registry_with_prefix(METRIC_PREFIX).sub_registry_with_prefix("http"),
+    );
     let state = AppState { health: health.clone(), registry: Arc::new(registry) };
-    let app = router(state, &settings.http);
+    let app = router(state, &settings.http, http_metrics);
     let stop_accepting = shutdown.token();
     shutdown.spawn(async move {
         let served = axum::serve(http_listener, app)

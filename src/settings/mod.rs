@@ -7,11 +7,13 @@
 //! problem is reported as a [`SettingsError`] naming the key, and `simgate`
 //! exits with [`EX_CONFIG`] on it.
 
+mod api;
 mod secret;
 mod sections;
 mod smpp;
 mod validate;
 
+pub use api::{ApiSettings, MIN_API_KEY_LEN};
 pub use secret::{REDACTED, Secret, SecretUrl};
 pub use sections::*;
 pub use smpp::{BindMode, SmppAccount, SmppSettings};
@@ -50,6 +52,8 @@ pub struct Settings {
     pub kafka: KafkaSettings,
     /// SMPP binds to the SMSC.
     pub smpp: SmppSettings,
+    /// API keys for `/v1`.
+    pub api: ApiSettings,
 }
 
 /// A setting that cannot be used, with the key it belongs to.

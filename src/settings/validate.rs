@@ -22,6 +22,7 @@ impl Settings {
             .map_err(|e| SettingsError::new("log.level", format!("not a log filter: {e}")))?;
 
         self.smpp.validate()?;
+        self.api.load_keys()?;
 
         positive("shutdown.grace_period", self.shutdown.grace_period)?;
         if self.shutdown.drain_delay >= self.shutdown.grace_period {

@@ -48,7 +48,7 @@ impl Smsc {
     async fn accept_bind(&mut self) {
         let (id, seq, _) = self.next().await.unwrap();
         assert_eq!(id, CommandId::BindTransceiver);
-        let resp = BindResp { system_id: COctetString::new(b"SIM").unwrap(), ..BindResp::default() };
+        let resp = BindResp { system_id: COctetString::new(b"SIM").unwrap() };
         self.send(CommandStatus::ESME_ROK, seq, Body::BindTransceiverResp(resp)).await;
     }
 }
