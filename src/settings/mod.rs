@@ -10,12 +10,14 @@
 mod api;
 mod secret;
 mod sections;
+mod sms;
 mod smpp;
 mod validate;
 
 pub use api::{ApiSettings, MIN_API_KEY_LEN};
 pub use secret::{REDACTED, Secret, SecretUrl};
 pub use sections::*;
+pub use sms::SmsSettings;
 pub use smpp::{BindMode, SmppAccount, SmppSettings};
 
 use serde::{Deserialize, Serialize};
@@ -54,6 +56,8 @@ pub struct Settings {
     pub smpp: SmppSettings,
     /// API keys for `/v1`.
     pub api: ApiSettings,
+    /// MT, MO and receipt pipelines.
+    pub sms: SmsSettings,
 }
 
 /// A setting that cannot be used, with the key it belongs to.

@@ -23,6 +23,7 @@ impl Settings {
 
         self.smpp.validate()?;
         self.api.load_keys()?;
+        self.sms.validate(&self.smpp)?;
 
         positive("shutdown.grace_period", self.shutdown.grace_period)?;
         if self.shutdown.drain_delay >= self.shutdown.grace_period {
