@@ -104,10 +104,11 @@ async fn two_instances_never_hold_more_than_the_limit_or_the_same_slot() {
     assert!(expected.iter().all(|(_, who)| who == "pod-a" || who == "pod-b"));
 
     // Releasing one frees exactly that slot, for the other instance too.
-    let freed = got.iter().find(|s| s.token.starts_with("pod-a#")).unwrap().clone();
-    assert!(a.release(&freed).await.unwrap());
-    assert!(!a.release(&freed).await.unwrap(), "a second release finds nothing");
-    let again = b.acquire("acme", 4).await.unwrap().unwrap();
+    let freed = got[0].clone();
+    let (holder, other) = if freed.token.starts_with("pod-a#") { (&a, &b) } else { (&b, &a) };
+    assert!(holder.release(&freed).await.unwrap());
+    assert!(!holder.release(&freed).await.unwrap(), "a second release finds nothing");
+    let again = other.acquire("acme", 4).await.unwrap().unwrap();
     assert_eq!(again.slot, freed.slot);
     assert!(b.acquire("acme", 4).await.unwrap().is_none());
     // Another account has slots of its own.
@@ -302,6 +303,17 @@ async fn parking_is_bounded_per_id_and_per_receipt() {
     let big = "x".repeat(4097);
     let err = a.park("acme", &key, &refs(&probes), &big, hold).await.unwrap_err();
     assert!(matches!(err, StateError::InvalidInput { op: Op::ReceiptPark, what: "receipt", .. }), "{err}");
+    // Per account: a new id beyond the bound is refused, a known id is not.
+    let a = a.with_max_parked_ids(2);
+    for id in ["501", "502"] {
+        let (key, probes) = keys_of(id);
+        assert_eq!(a.park("acme", &key, &refs(&probes), "r", hold).await.unwrap(), Parked::Held);
+    }
+    let (key, probes) = keys_of("503");
+    let err = a.park("acme", &key, &refs(&probes), "r", hold).await.unwrap_err();
+    assert!(matches!(err, StateError::AccountParkingFull { limit: 2 }), "{err}");
+    let (key, probes) = keys_of("501");
+    assert_eq!(a.park("acme", &key, &refs(&probes), "r2", hold).await.unwrap(), Parked::Held);
     let five = ["d:1", "d:2", "d:3", "d:4", "d:5"];
     let err = a.lookup("acme", &five).await.unwrap_err();
     assert!(matches!(err, StateError::InvalidInput { what: "probe keys", .. }), "{err}");

@@ -48,6 +48,10 @@ pub const MAX_RECEIPT_LEN: usize = 4096;
 /// receipts before the final one, v3.4 5.3.2.12 `message_state`).
 pub const MAX_PARKED_PER_ID: usize = 16;
 
+/// Most ids parked at once per account unless set otherwise
+/// ([`ReceiptCorrelation::with_max_parked_ids`]); a bound on the due set.
+pub const MAX_PARKED_IDS_PER_ACCOUNT: usize = 100_000;
+
 /// Most lookup keys one call probes (`MessageId::lookup_keys` gives three).
 pub const MAX_PROBE_KEYS: usize = 4;
 
@@ -84,9 +88,9 @@ return out
 });
 
 /// KEYS: parked list, due set, then one map entry per probe key. ARGV:
-/// receipt, hold ms, parked TTL ms, own key (due set member), max parked.
-/// Returns {1, {PartRef JSON...}} when recorded, {2} when full, {0} when
-/// parked.
+/// receipt, hold ms, parked TTL ms, own key (due set member), max parked
+/// per id, max parked ids. Returns {1, {PartRef JSON...}} when recorded,
+/// {2} when the id is full, {3} when the account is full, {0} when parked.
 static PARK: LazyLock<Script> = LazyLock::new(|| {
     Script::new(&format!(
         r"
@@ -97,6 +101,9 @@ for i = 3, #KEYS do
 end
 if #hits > 0 then return {{1, hits}} end
 if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[5]) then return {{2}} end
+if not redis.call('ZSCORE', KEYS[2], ARGV[4]) and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[6]) then
+  return {{3}}
+end
 {NOW_MS}
 redis.call('RPUSH', KEYS[1], ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
@@ -181,12 +188,21 @@ pub struct ReceiptCorrelation {
     /// How long a recorded id stays; longer than the SMSC's validity
     /// period plus its receipt delay, or late receipts go unmatched.
     ttl: Duration,
+    /// Most ids parked at once per account.
+    max_parked_ids: usize,
 }
 
 impl ReceiptCorrelation {
     /// A map whose entries live `ttl` after they are recorded.
     pub fn new(store: StateStore, ttl: Duration) -> Self {
-        Self { store, ttl }
+        Self { store, ttl, max_parked_ids: MAX_PARKED_IDS_PER_ACCOUNT }
+    }
+
+    /// The same map with another bound on the ids parked per account
+    /// (default [`MAX_PARKED_IDS_PER_ACCOUNT`]).
+    pub fn with_max_parked_ids(mut self, max: usize) -> Self {
+        self.max_parked_ids = max;
+        self
     }
 
     /// Records that SMSC id `key` of `account` is `target` (after the
@@ -270,7 +286,8 @@ impl ReceiptCorrelation {
             .arg(ttl_ms(hold))
             .arg(ttl_ms(hold.saturating_add(PARK_GRACE)))
             .arg(key)
-            .arg(MAX_PARKED_PER_ID);
+            .arg(MAX_PARKED_PER_ID)
+            .arg(self.max_parked_ids);
         let reply: Vec<Value> =
             self.store.run(op, |mut c| async move { call.invoke_async(&mut c).await }).await?;
         match reply.as_slice() {
@@ -291,6 +308,7 @@ impl ReceiptCorrelation {
                 Ok(Parked::Matched(found))
             }
             [Value::Int(2)] => Err(StateError::ParkedFull { limit: MAX_PARKED_PER_ID }),
+            [Value::Int(3)] => Err(StateError::AccountParkingFull { limit: self.max_parked_ids }),
             _ => Err(StateError::Corrupt { op, what: "park script reply" }),
         }
     }

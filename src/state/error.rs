@@ -57,6 +57,19 @@ pub enum StateError {
         /// The limit that was reached.
         limit: usize,
     },
+    /// The account already has the most parked ids allowed (nobody polls
+    /// `due_parked`, or the SMSC sends receipts for messages simgate never
+    /// recorded); the receipt was not parked. The caller records it as
+    /// unmatched.
+    #[error("receipt_park: already {limit} ids parked for this account")]
+    AccountParkingFull {
+        /// The limit that was reached.
+        limit: usize,
+    },
+    /// [`KeySpace::new`](super::KeySpace::new) with a prefix that is empty,
+    /// longer than 32 octets, or has characters other than `a-z 0-9 _ . -`.
+    #[error("invalid key prefix: must be 1 to 32 of a-z 0-9 _ . -")]
+    InvalidKeyPrefix,
 }
 
 impl StateError {
@@ -67,7 +80,8 @@ impl StateError {
             | StateError::InvalidInput { op, .. }
             | StateError::Corrupt { op, .. } => *op,
             StateError::InvalidPart { .. } => Op::MoAdd,
-            StateError::ParkedFull { .. } => Op::ReceiptPark,
+            StateError::ParkedFull { .. } | StateError::AccountParkingFull { .. } => Op::ReceiptPark,
+            StateError::InvalidKeyPrefix => Op::KeySpace,
         }
     }
 }

@@ -37,11 +37,7 @@ impl KeySpace {
             && prefix.len() <= MAX_PREFIX_LEN
             && prefix.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b));
         if !ok {
-            return Err(StateError::InvalidInput {
-                op: Op::LeaseAcquire,
-                what: "key prefix",
-                reason: "must be 1 to 32 of a-z 0-9 _ . -",
-            });
+            return Err(StateError::InvalidKeyPrefix);
         }
         Ok(Self { prefix: prefix.to_owned() })
     }
@@ -156,7 +152,7 @@ mod tests {
     fn prefixes_and_parts_are_checked() {
         assert!(KeySpace::new("t-1.x_y").is_ok());
         for bad in ["", "Has-Upper", "a:b", "a{b", &"x".repeat(33)] {
-            assert!(KeySpace::new(bad).is_err(), "{bad:?}");
+            assert!(matches!(KeySpace::new(bad), Err(StateError::InvalidKeyPrefix)), "{bad:?}");
         }
         assert!(check_account(Op::LeaseAcquire, "smsc_1").is_ok());
         for bad in ["", "a}b", "a{b", "a b", "é", &"a".repeat(65)] {

@@ -36,6 +36,8 @@ pub enum Op {
     IdempotencyForget,
     /// [`MoReassembly::add`](super::MoReassembly::add).
     MoAdd,
+    /// [`KeySpace::new`](super::KeySpace::new); never a Redis operation.
+    KeySpace,
 }
 
 impl Op {
@@ -54,6 +56,7 @@ impl Op {
             Op::IdempotencyClaim => "idempotency_claim",
             Op::IdempotencyForget => "idempotency_forget",
             Op::MoAdd => "mo_add",
+            Op::KeySpace => "key_space",
         }
     }
 }
