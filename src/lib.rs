@@ -19,5 +19,7 @@ pub mod serve;
 #[cfg(feature = "server")]
 pub mod settings;
 pub mod smpp;
+#[cfg(feature = "redis")]
+pub mod state;
 #[cfg(feature = "server")]
 pub mod telemetry;
