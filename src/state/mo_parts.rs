@@ -1,0 +1,156 @@
+//! Reassembly of concatenated MO messages whose parts may arrive on
+//! different binds and different instances.
+//!
+//! The parts of one message (same originator, recipient, reference number
+//! and part count: the concatenation information element, 3GPP TS 23.040
+//! 9.2.3.24.1 and 9.2.3.24.8, or the SMPP `sar_*` TLVs, v3.4 5.3.2.22-24)
+//! are kept in one Redis hash until all are there. Adding a part is one
+//! Lua script, so exactly one caller across all instances gets
+//! [`MoProgress::Complete`]; the message is then deleted and a small
+//! marker remembers it for one TTL so late duplicates are recognised.
+//! Parts with a different part count are a different message (the count
+//! is part of the key); incomplete messages expire one TTL after their
+//! last part.
+
+use super::keys::check_part;
+use super::{Op, StateError, StateStore, ttl_ms};
+use redis::{Script, Value};
+use std::sync::LazyLock;
+use std::time::Duration;
+
+/// Longest originator or recipient address (SMPP allows 21 octets, v3.4
+/// 5.2.8).
+pub const MAX_ADDRESS_LEN: usize = 32;
+
+/// KEYS: parts hash, done marker. ARGV: sequence number, data, total, TTL
+/// ms. Returns {0} for a duplicate, {1, have} while waiting, {2, parts}
+/// when complete.
+static ADD: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('EXISTS', KEYS[2]) == 1 then return {0} end
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return {0} end
+local have = redis.call('HLEN', KEYS[1])
+local total = tonumber(ARGV[3])
+if have < total then
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+  return {1, have}
+end
+local fields = {}
+for i = 1, total do fields[i] = tostring(i) end
+local parts = redis.call('HMGET', KEYS[1], unpack(fields))
+redis.call('DEL', KEYS[1])
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[4])
+return {2, parts}
+",
+    )
+});
+
+/// Names one concatenated MO message.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MoKey {
+    /// The originator (the handset), as received in `source_addr`.
+    pub source: String,
+    /// The recipient, as received in `destination_addr`.
+    pub destination: String,
+    /// The concatenation reference number (8 or 16 bits).
+    pub reference: u16,
+    /// How many parts the message has, 1 to 255.
+    pub total: u8,
+}
+
+/// What [`MoReassembly::add`] made of a part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MoProgress {
+    /// Stored; `have` of `total` parts are there.
+    Waiting {
+        /// Parts stored so far, including this one.
+        have: u8,
+        /// Parts the message has.
+        total: u8,
+    },
+    /// This part completed the message: every part's data, in sequence
+    /// order. Only one caller ever gets this for a message.
+    Complete(Vec<Vec<u8>>),
+    /// This part was stored already, or the message was completed already.
+    Duplicate,
+}
+
+/// The MO reassembly area.
+#[derive(Debug, Clone)]
+pub struct MoReassembly {
+    store: StateStore,
+    /// How long an incomplete message waits after its last part, and how
+    /// long a completed one is remembered.
+    ttl: Duration,
+    /// Largest part count accepted (at most 255).
+    max_parts: u8,
+    /// Largest data of one part, in octets; with `max_parts` it bounds one
+    /// message's size in Redis.
+    max_part_len: usize,
+}
+
+impl MoReassembly {
+    /// Reassembly of messages of up to `max_parts` parts of up to
+    /// `max_part_len` octets each, waiting `ttl` for missing parts.
+    pub fn new(store: StateStore, ttl: Duration, max_parts: u8, max_part_len: usize) -> Self {
+        Self { store, ttl, max_parts, max_part_len }
+    }
+
+    /// Adds part `seq` (1 to `key.total`) with its user data. A one-part
+    /// message is complete at once and touches nothing in Redis.
+    pub async fn add(&self, key: &MoKey, seq: u8, data: &[u8]) -> Result<MoProgress, StateError> {
+        let op = Op::MoAdd;
+        let invalid = |reason| Err(StateError::InvalidPart { reason });
+        if key.total == 0 {
+            return invalid("part count 0");
+        }
+        if key.total > self.max_parts {
+            return invalid("part count above the maximum");
+        }
+        if seq == 0 || seq > key.total {
+            return invalid("sequence number 0 or above the part count");
+        }
+        if data.len() > self.max_part_len {
+            return invalid("part data longer than the maximum");
+        }
+        check_part(op, "source address", &key.source, MAX_ADDRESS_LEN, b"{}|")?;
+        check_part(op, "destination address", &key.destination, MAX_ADDRESS_LEN, b"{}|")?;
+        if key.total == 1 {
+            self.store.metrics().mo_completed();
+            return Ok(MoProgress::Complete(vec![data.to_vec()]));
+        }
+        let tag = format!("{}|{}|{}|{}", key.source, key.destination, key.reference, key.total);
+        let (parts, done) = (self.store.keys().mo_parts(&tag), self.store.keys().mo_done(&tag));
+        let ttl = ttl_ms(self.ttl);
+        let total = key.total;
+        let reply: Vec<Value> = self
+            .store
+            .run(op, |mut c| async move {
+                ADD.key(parts).key(done).arg(seq).arg(data).arg(total).arg(ttl).invoke_async(&mut c).await
+            })
+            .await?;
+        match reply.as_slice() {
+            [Value::Int(0)] => {
+                self.store.metrics().mo_duplicate();
+                Ok(MoProgress::Duplicate)
+            }
+            [Value::Int(1), Value::Int(have)] => {
+                let have = u8::try_from(*have).map_err(|_| StateError::Corrupt { op, what: "part count" })?;
+                Ok(MoProgress::Waiting { have, total })
+            }
+            [Value::Int(2), Value::Array(values)] if values.len() == usize::from(total) => {
+                let mut data = Vec::with_capacity(values.len());
+                for value in values {
+                    match value {
+                        Value::BulkString(bytes) => data.push(bytes.clone()),
+                        _ => return Err(StateError::Corrupt { op, what: "missing part on completion" }),
+                    }
+                }
+                self.store.metrics().mo_completed();
+                Ok(MoProgress::Complete(data))
+            }
+            _ => Err(StateError::Corrupt { op, what: "add script reply" }),
+        }
+    }
+}
