@@ -19,9 +19,9 @@ pub mod serve;
 #[cfg(feature = "server")]
 pub mod settings;
 pub mod smpp;
-#[cfg(feature = "redis")]
-pub mod state;
 #[cfg(feature = "server")]
 pub mod sms;
+#[cfg(feature = "redis")]
+pub mod state;
 #[cfg(feature = "server")]
 pub mod telemetry;

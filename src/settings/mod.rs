@@ -10,15 +10,15 @@
 mod api;
 mod secret;
 mod sections;
-mod sms;
 mod smpp;
+mod sms;
 mod validate;
 
 pub use api::{ApiSettings, MIN_API_KEY_LEN};
 pub use secret::{REDACTED, Secret, SecretUrl};
 pub use sections::*;
-pub use sms::SmsSettings;
 pub use smpp::{BindMode, SmppAccount, SmppSettings};
+pub use sms::SmsSettings;
 
 use serde::{Deserialize, Serialize};
 use std::path::Path;

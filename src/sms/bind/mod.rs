@@ -16,6 +16,8 @@ pub mod leases;
 pub mod metrics;
 pub mod pool;
 pub mod rate;
+#[cfg(feature = "redis")]
+pub mod redis_slots;
 pub mod request;
 mod slot;
 #[cfg(test)]
@@ -26,6 +28,8 @@ pub use handle::{BindHandle, BindId, InboundRequest, Responder, SubmitError, Sub
 pub use leases::{Lease, LeaseError, LocalSlots, SlotLeases};
 pub use metrics::BindMetrics;
 pub use pool::{AccountPool, PoolPolicy, RouteError, is_throttle};
+#[cfg(feature = "redis")]
+pub use redis_slots::RedisSlots;
 pub use request::{MtPart, PartError};
 
 use crate::settings::{BindMode, Role, SmppSettings};
