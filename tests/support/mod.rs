@@ -195,23 +195,7 @@ pub fn http_get_with(
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
     write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Connection: close\r\n\r\n")?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| std::io::Error::other(format!("no header end in {text:?}")))?;
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other("bad status line"))?;
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .collect();
-    Ok(HttpResponse { status, headers, body: body.to_owned() })
+    read_response(&mut stream)
 }
 
 /// A one-shot request with a body (`POST`, `PUT`), `Connection: close`.
@@ -230,6 +214,21 @@ pub fn http_send(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )?;
+    read_response(&mut stream)
+}
+
+/// The sum of every sample of metric `name` in Prometheus text, over all
+/// label sets: `metric_sum(text, "simgate_smpp_bind_up")` is the binds up.
+pub fn metric_sum(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
+        .filter_map(|l| l.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()))
+        .sum()
+}
+
+/// Reads a whole `Connection: close` response.
+fn read_response(stream: &mut TcpStream) -> std::io::Result<HttpResponse> {
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;
     let text = String::from_utf8_lossy(&raw).into_owned();
@@ -247,14 +246,4 @@ pub fn http_send(
         .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
         .collect();
     Ok(HttpResponse { status, headers, body: body.to_owned() })
-}
-
-/// The value of one sample in Prometheus text, e.g.
-/// `metric_value(text, "simgate_smpp_bind_up{bind=\"primary/0\"}")`.
-pub fn metric_sum(text: &str, name: &str) -> f64 {
-    text.lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
-        .filter_map(|l| l.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()))
-        .sum()
 }
