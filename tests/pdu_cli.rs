@@ -91,7 +91,8 @@ fn decode_reads_lines_reports_bad_ones_and_goes_on() {
     let enquire = fixture("smpplib-enquire_link.hex");
     // A submit_sm cut short: command_length says more than there is.
     let cut = &submit[..submit.len() - 4];
-    let spaced: String = enquire.as_bytes().chunks(2).map(|p| std::str::from_utf8(p).unwrap()).collect::<Vec<_>>().join(":");
+    let spaced: String =
+        enquire.as_bytes().chunks(2).map(|p| std::str::from_utf8(p).unwrap()).collect::<Vec<_>>().join(":");
     let input = format!("# captured on bind A\n{submit}\n\n0x{spaced}\nzz00\n{cut}\n  {enquire}  \n");
     let run = simgate(&["pdu", "decode"], &input);
     assert_eq!(run.code, Some(1), "bad lines make the exit status 1");
@@ -118,7 +119,8 @@ fn decode_pretty_prints_indented_json() {
 
 #[test]
 fn encode_gives_back_the_decoded_octets() {
-    let names = ["node-smpp-submit_multi.hex", "smpplib-deliver_sm_receipt.hex", "node-smpp-broadcast_sm.hex"];
+    let names =
+        ["node-smpp-submit_multi.hex", "smpplib-deliver_sm_receipt.hex", "node-smpp-broadcast_sm.hex"];
     let hex: Vec<String> = names.iter().map(|n| fixture(n)).collect();
     let decoded = simgate(&["pdu", "decode"], &hex.join("\n"));
     assert_eq!(decoded.code, Some(0), "{}", decoded.stderr);
@@ -151,16 +153,20 @@ fn encode_writes_text_in_the_data_coding_alphabet() {
 #[test]
 fn bad_input_is_a_clear_message_and_a_failure_status() {
     let typo = r#"{"command_id":"submit_sm","sequence_number":1,"body":{"source_adr":"1"}}"#;
-    let too_long = r#"{"command_id":"submit_sm","sequence_number":1,"body":{"source_addr":"123456789012345678901"}}"#;
+    let too_long =
+        r#"{"command_id":"submit_sm","sequence_number":1,"body":{"source_addr":"123456789012345678901"}}"#;
     let good = r#"{"command_id":"enquire_link","sequence_number":7}"#;
     let run = simgate(&["pdu", "encode"], &format!("{typo}\n{good}\n{too_long}\n"));
     assert_eq!(run.code, Some(1));
     assert_eq!(run.stdout, "00000010000000150000000000000007\n");
     let errors: Vec<_> = run.stderr.lines().collect();
-    assert_eq!(errors, [
-        "simgate: object 1 (line 1): body.source_adr: unknown field",
-        "simgate: object 3 (line 3): body.source_addr: length 21 outside 0..=20",
-    ]);
+    assert_eq!(
+        errors,
+        [
+            "simgate: object 1 (line 1): body.source_adr: unknown field",
+            "simgate: object 3 (line 3): body.source_addr: length 21 outside 0..=20",
+        ]
+    );
 
     let run = simgate(&["pdu", "encode", "{not json"], "");
     assert_eq!(run.code, Some(1));

@@ -48,7 +48,9 @@ pub(super) fn run(command: PduCommand) -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let ok = match command {
-        PduCommand::Decode { hex, pretty } if !hex.is_empty() => decode_one(&hex.join(" "), pretty, None, &mut out),
+        PduCommand::Decode { hex, pretty } if !hex.is_empty() => {
+            decode_one(&hex.join(" "), pretty, None, &mut out)
+        }
         PduCommand::Decode { pretty, .. } => decode_lines(std::io::stdin().lock(), pretty, &mut out),
         PduCommand::Encode { json: Some(json) } => encode_all(&json, &mut out),
         PduCommand::Encode { json: None } => {

@@ -85,20 +85,48 @@ json_body!(ReplaceSm {
     registered_delivery, sm_default_msg_id,
 } short_message: |_: &ReplaceSm<'_>| (None::<u8>, 0u8));
 json_body!(CancelSm {
-    service_type, message_id, source_addr_ton, source_addr_npi, source_addr, dest_addr_ton, dest_addr_npi,
+    service_type,
+    message_id,
+    source_addr_ton,
+    source_addr_npi,
+    source_addr,
+    dest_addr_ton,
+    dest_addr_npi,
     destination_addr,
 });
 json_body!(AlertNotification {
-    source_addr_ton, source_addr_npi, source_addr, esme_addr_ton, esme_addr_npi, esme_addr,
+    source_addr_ton,
+    source_addr_npi,
+    source_addr,
+    esme_addr_ton,
+    esme_addr_npi,
+    esme_addr,
 });
 json_body!(DataSm {
-    service_type, source_addr_ton, source_addr_npi, source_addr, dest_addr_ton, dest_addr_npi,
-    destination_addr, esm_class, registered_delivery, data_coding,
+    service_type,
+    source_addr_ton,
+    source_addr_npi,
+    source_addr,
+    dest_addr_ton,
+    dest_addr_npi,
+    destination_addr,
+    esm_class,
+    registered_delivery,
+    data_coding,
 });
 json_body!(DataSmResp { message_id });
 json_body!(BroadcastSm {
-    service_type, source_addr_ton, source_addr_npi, source_addr, message_id, priority_flag,
-    schedule_delivery_time, validity_period, replace_if_present_flag, data_coding, sm_default_msg_id,
+    service_type,
+    source_addr_ton,
+    source_addr_npi,
+    source_addr,
+    message_id,
+    priority_flag,
+    schedule_delivery_time,
+    validity_period,
+    replace_if_present_flag,
+    data_coding,
+    sm_default_msg_id,
 });
 json_body!(BroadcastSmResp { message_id });
 json_body!(QueryBroadcastSm { message_id, source_addr_ton, source_addr_npi, source_addr });
@@ -273,7 +301,9 @@ impl<'a> JsonBody<'a> for SubmitMultiResp<'a> {
 fn list<'v>(obj: &Obj<'v>, key: &str, count_key: &str) -> Result<&'v [Value], JsonError> {
     let items = match obj.field(key) {
         Some((Value::Array(items), _)) => items.as_slice(),
-        Some((_, path)) => return Err(JsonError::new(path, JsonErrorKind::WrongType { expected: "an array" })),
+        Some((_, path)) => {
+            return Err(JsonError::new(path, JsonErrorKind::WrongType { expected: "an array" }));
+        }
         None => &[],
     };
     if items.len() > MAX_DESTINATIONS {
@@ -295,7 +325,9 @@ fn list<'v>(obj: &Obj<'v>, key: &str, count_key: &str) -> Result<&'v [Value], Js
 pub(crate) fn body_to_json(body: &Body<'_>) -> Json {
     match body {
         Body::BindReceiver(b) | Body::BindTransmitter(b) | Body::BindTransceiver(b) => b.to_json(),
-        Body::BindReceiverResp(b) | Body::BindTransmitterResp(b) | Body::BindTransceiverResp(b) => b.to_json(),
+        Body::BindReceiverResp(b) | Body::BindTransmitterResp(b) | Body::BindTransceiverResp(b) => {
+            b.to_json()
+        }
         Body::Outbind(b) => b.to_json(),
         Body::QuerySm(b) => b.to_json(),
         Body::QuerySmResp(b) => b.to_json(),
@@ -332,13 +364,19 @@ pub(crate) fn body_to_json(body: &Body<'_>) -> Json {
 pub(crate) fn text_context(id: CommandId, obj: Option<&Obj<'_>>) -> Result<(Option<u8>, u8), JsonError> {
     let has_data_coding = matches!(
         id,
-        CommandId::SubmitSm | CommandId::DeliverSm | CommandId::SubmitMulti | CommandId::DataSm | CommandId::BroadcastSm
+        CommandId::SubmitSm
+            | CommandId::DeliverSm
+            | CommandId::SubmitMulti
+            | CommandId::DataSm
+            | CommandId::BroadcastSm
     );
     let Some(obj) = obj else {
         return Ok((has_data_coding.then_some(0), 0));
     };
-    let data_coding = if has_data_coding { Some(obj.uint("data_coding", "an integer 0..=255")?) } else { None };
-    let esm_class = if obj.get("esm_class").is_some() { obj.uint("esm_class", "an integer 0..=255")? } else { 0 };
+    let data_coding =
+        if has_data_coding { Some(obj.uint("data_coding", "an integer 0..=255")?) } else { None };
+    let esm_class =
+        if obj.get("esm_class").is_some() { obj.uint("esm_class", "an integer 0..=255")? } else { 0 };
     Ok((data_coding, esm_class))
 }
 
@@ -346,8 +384,10 @@ pub(crate) fn text_context(id: CommandId, obj: Option<&Obj<'_>>) -> Result<(Opti
 /// short message, and every string field given as `{"hex": ...}`.
 pub(crate) fn prepare(id: CommandId, obj: &Obj<'_>, leaves: &mut Leaves) -> Result<(), JsonError> {
     let (data_coding, esm_class) = text_context(id, Some(obj))?;
-    let has_short_message =
-        matches!(id, CommandId::SubmitSm | CommandId::DeliverSm | CommandId::SubmitMulti | CommandId::ReplaceSm);
+    let has_short_message = matches!(
+        id,
+        CommandId::SubmitSm | CommandId::DeliverSm | CommandId::SubmitMulti | CommandId::ReplaceSm
+    );
     for (key, value) in obj.entries() {
         let path = obj.child(key);
         match (key, value) {
@@ -427,4 +467,5 @@ pub(crate) fn body_from_json<'a>(
 }
 
 /// An empty map with a static lifetime, for absent bodies.
-static EMPTY_MAP: std::sync::LazyLock<serde_json::Map<String, Value>> = std::sync::LazyLock::new(serde_json::Map::new);
+static EMPTY_MAP: std::sync::LazyLock<serde_json::Map<String, Value>> =
+    std::sync::LazyLock::new(serde_json::Map::new);

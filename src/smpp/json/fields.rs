@@ -115,14 +115,16 @@ impl<'v> Obj<'v> {
     /// A hex string field, decoded, if present.
     pub(crate) fn hex(&self, key: &str) -> Result<Option<Vec<u8>>, JsonError> {
         let path = self.child(key);
-        self.str(key)?
-            .map(|s| parse_hex_or_empty(s).map_err(|e| JsonError::new(path, e)))
-            .transpose()
+        self.str(key)?.map(|s| parse_hex_or_empty(s).map_err(|e| JsonError::new(path, e))).transpose()
     }
 }
 
 /// An unsigned integer that fits `T`.
-pub(crate) fn uint<T: TryFrom<u64>>(value: &Value, path: &str, expected: &'static str) -> Result<T, JsonError> {
+pub(crate) fn uint<T: TryFrom<u64>>(
+    value: &Value,
+    path: &str,
+    expected: &'static str,
+) -> Result<T, JsonError> {
     value
         .as_u64()
         .and_then(|n| T::try_from(n).ok())
@@ -161,12 +163,16 @@ pub(crate) fn octets_to_json(octets: &[u8]) -> Json {
 
 /// The octets of a string field, or of its `{"hex": ...}` form prepared in
 /// the [`Leaves`].
-pub(crate) fn string_octets<'a>(value: &'a Value, path: &str, leaves: &'a Leaves) -> Result<&'a [u8], JsonError> {
+pub(crate) fn string_octets<'a>(
+    value: &'a Value,
+    path: &str,
+    leaves: &'a Leaves,
+) -> Result<&'a [u8], JsonError> {
     match value {
         Value::String(s) => Ok(s.as_bytes()),
-        Value::Object(_) => leaves
-            .get(path)
-            .ok_or_else(|| JsonError::new(path, JsonErrorKind::WrongType { expected: "a string or {\"hex\": ...}" })),
+        Value::Object(_) => leaves.get(path).ok_or_else(|| {
+            JsonError::new(path, JsonErrorKind::WrongType { expected: "a string or {\"hex\": ...}" })
+        }),
         _ => Err(JsonError::new(path, JsonErrorKind::WrongType { expected: "a string or {\"hex\": ...}" })),
     }
 }
@@ -177,7 +183,8 @@ pub(crate) fn prepare_string(value: &Value, path: &str, leaves: &mut Leaves) -> 
     if let Value::Object(_) = value {
         let obj = Obj::new(value, path)?;
         obj.check_keys(&["hex"])?;
-        let octets = obj.hex("hex")?.ok_or_else(|| JsonError::new(obj.child("hex"), JsonErrorKind::Missing))?;
+        let octets =
+            obj.hex("hex")?.ok_or_else(|| JsonError::new(obj.child("hex"), JsonErrorKind::Missing))?;
         leaves.insert(path.to_owned(), octets);
     }
     Ok(())
@@ -236,9 +243,14 @@ pub(crate) fn status_from_json(value: &Value, path: &str) -> Result<CommandStatu
                     .map(CommandStatus)
                     .map_err(|_| JsonError::new(path, JsonErrorKind::WrongType { expected: EXPECTED }));
             }
-            (0..=LAST_NAMED_STATUS).map(CommandStatus).find(|st| st.name() == Some(s.as_str())).ok_or_else(|| {
-                JsonError::new(path, JsonErrorKind::UnknownName { what: "command_status", name: s.clone() })
-            })
+            (0..=LAST_NAMED_STATUS).map(CommandStatus).find(|st| st.name() == Some(s.as_str())).ok_or_else(
+                || {
+                    JsonError::new(
+                        path,
+                        JsonErrorKind::UnknownName { what: "command_status", name: s.clone() },
+                    )
+                },
+            )
         }
         _ => Err(JsonError::new(path, JsonErrorKind::WrongType { expected: EXPECTED })),
     }

@@ -91,7 +91,8 @@ pub fn json_to_frame(value: &Value) -> Result<Vec<u8>, JsonError> {
         Some((v, path)) => status_from_json(v, &path)?,
         None => crate::smpp::pdu::CommandStatus::ESME_ROK,
     };
-    let sequence_number: u32 = uint(top.required("sequence_number")?, "sequence_number", "an integer 0..=4294967295")?;
+    let sequence_number: u32 =
+        uint(top.required("sequence_number")?, "sequence_number", "an integer 0..=4294967295")?;
 
     // First every octet string given as hex or text, so the PDU can
     // borrow them; then the PDU itself.
@@ -131,14 +132,20 @@ pub fn json_to_frame(value: &Value) -> Result<Vec<u8>, JsonError> {
 }
 
 fn command_id(value: &Value) -> Result<CommandId, JsonError> {
-    let unknown = |name: String| JsonError::new("command_id", JsonErrorKind::UnknownName { what: "command_id", name });
+    let unknown =
+        |name: String| JsonError::new("command_id", JsonErrorKind::UnknownName { what: "command_id", name });
     match value {
-        Value::String(name) => CommandId::ALL.iter().copied().find(|c| c.name() == name).ok_or_else(|| unknown(name.clone())),
+        Value::String(name) => {
+            CommandId::ALL.iter().copied().find(|c| c.name() == name).ok_or_else(|| unknown(name.clone()))
+        }
         Value::Number(_) => {
             let raw: u32 = uint(value, "command_id", "a command name or an integer")?;
             CommandId::from_u32(raw).ok_or_else(|| unknown(format!("0x{raw:08x}")))
         }
-        _ => Err(JsonError::new("command_id", JsonErrorKind::WrongType { expected: "a command name like \"submit_sm\"" })),
+        _ => Err(JsonError::new(
+            "command_id",
+            JsonErrorKind::WrongType { expected: "a command name like \"submit_sm\"" },
+        )),
     }
 }
 
@@ -151,9 +158,9 @@ fn error_path(error: &PduError, tags: &[TlvTag]) -> String {
         PduError::CStringTooLong { field, .. }
         | PduError::CStringUnterminated { field }
         | PduError::InvalidTime { field } => format!("body.{}", field.name()),
-        PduError::ShortMessageAndPayload | PduError::SmLengthTooLarge { .. } | PduError::SmLengthBeyondBody { .. } => {
-            "body.short_message".to_owned()
-        }
+        PduError::ShortMessageAndPayload
+        | PduError::SmLengthTooLarge { .. }
+        | PduError::SmLengthBeyondBody { .. } => "body.short_message".to_owned(),
         PduError::DestinationCount { .. } | PduError::DestFlag { .. } => "body.dest_addresses".to_owned(),
         PduError::TlvLength { tag, .. } | PduError::TlvValue { tag } => tlv_at(*tag),
         PduError::MissingTlv { .. } | PduError::TlvStream => "tlvs".to_owned(),

@@ -17,11 +17,13 @@ pub(crate) fn receipt_to_json(pdu: &Pdu<'_>) -> Option<Json> {
         _ => return None,
     };
     let kind = ReceiptKind::from_esm_class(esm_class);
-    let has_tlvs = pdu.tlvs.contains(TlvTag::RECEIPTED_MESSAGE_ID) || pdu.tlvs.contains(TlvTag::MESSAGE_STATE);
+    let has_tlvs =
+        pdu.tlvs.contains(TlvTag::RECEIPTED_MESSAGE_ID) || pdu.tlvs.contains(TlvTag::MESSAGE_STATE);
     if kind.is_none() && !has_tlvs {
         return None;
     }
-    let text = if short_message.is_empty() { pdu.tlvs.message_payload().unwrap_or_default() } else { short_message };
+    let text =
+        if short_message.is_empty() { pdu.tlvs.message_payload().unwrap_or_default() } else { short_message };
     let mut out = Json::object();
     out.push(
         "kind",

@@ -150,7 +150,8 @@ pub(crate) fn from_json(
         Some(udh) => {
             let udh = Obj::new(udh, &obj.child("udh"))?;
             udh.check_keys(&["hex", "elements"])?;
-            let header = udh.hex("hex")?.ok_or_else(|| JsonError::new(udh.child("hex"), JsonErrorKind::Missing))?;
+            let header =
+                udh.hex("hex")?.ok_or_else(|| JsonError::new(udh.child("hex"), JsonErrorKind::Missing))?;
             let (_, after) = parse_udh(&header).map_err(|e| JsonError::new(udh.child("hex"), e))?;
             if !after.is_empty() {
                 let why = format!("{} octets after the header that UDHL announces", after.len());

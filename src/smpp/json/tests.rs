@@ -109,8 +109,10 @@ fn short_message_shows_text_and_udh() {
 
 #[test]
 fn text_is_encoded_by_data_coding() {
-    let submit = |dc: u8, sm: Value| json!({"command_id": "submit_sm", "sequence_number": 1,
-        "body": {"data_coding": dc, "destination_addr": "447700900123", "short_message": sm}});
+    let submit = |dc: u8, sm: Value| {
+        json!({"command_id": "submit_sm", "sequence_number": 1,
+        "body": {"data_coding": dc, "destination_addr": "447700900123", "short_message": sm}})
+    };
     let gsm = json_to_frame(&submit(0, json!({"text": "Hi@"}))).unwrap();
     assert!(to_hex(&gsm).ends_with("03486900"), "{}", to_hex(&gsm));
     let ucs2 = json_to_frame(&submit(8, json!({"text": "Hé"}))).unwrap();
@@ -132,7 +134,10 @@ fn delivery_receipt_is_parsed_with_normalised_id() {
     assert_eq!(r["correlation_key"], "x:7f3a2b10");
     assert_eq!(r["state"], "DELIVERED");
     assert_eq!(r["message_id_source"], "tlv");
-    assert_eq!(json["tlvs"][0], json!({"name": "receipted_message_id", "tag": "0x001e", "value": "7F3A2B10"}));
+    assert_eq!(
+        json["tlvs"][0],
+        json!({"name": "receipted_message_id", "tag": "0x001e", "value": "7F3A2B10"})
+    );
     let json = reparse(&frame_to_json(&fixture("smpplib-deliver_sm_receipt.hex")).unwrap());
     assert!(json["receipt"]["correlation_key"].as_str().unwrap().starts_with("d:"), "{}", json["receipt"]);
     // An MO message carries no receipt.
@@ -156,7 +161,8 @@ fn unknown_tlvs_and_statuses_stay_raw() {
     let bodiless = json!({"command_id": "submit_sm_resp", "command_status": 0x401, "sequence_number": 9,
         "body": null, "tlvs": [{"tag": "0x1400", "hex": "0102"}]});
     assert_eq!(err(bodiless).path, "body");
-    let throttled = json!({"command_id": "generic_nack", "command_status": "ESME_RTHROTTLED", "sequence_number": 1});
+    let throttled =
+        json!({"command_id": "generic_nack", "command_status": "ESME_RTHROTTLED", "sequence_number": 1});
     assert_eq!(to_hex(&json_to_frame(&throttled).unwrap()), "00000010800000000000005800000001");
 }
 

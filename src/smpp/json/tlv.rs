@@ -170,8 +170,9 @@ fn tag_of(obj: &Obj<'_>) -> Result<TlvTag, JsonError> {
     let by_tag = match obj.field("tag") {
         Some((Value::String(s), path)) => {
             let digits = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")).unwrap_or(s);
-            let tag = u16::from_str_radix(digits, 16)
-                .map_err(|_| JsonError::new(path, JsonErrorKind::WrongType { expected: "a tag like \"0x001e\"" }))?;
+            let tag = u16::from_str_radix(digits, 16).map_err(|_| {
+                JsonError::new(path, JsonErrorKind::WrongType { expected: "a tag like \"0x001e\"" })
+            })?;
             Some(TlvTag(tag))
         }
         Some((v, path)) => Some(TlvTag(uint(v, &path, "a tag like \"0x001e\" or an integer 0..=65535")?)),
@@ -179,7 +180,10 @@ fn tag_of(obj: &Obj<'_>) -> Result<TlvTag, JsonError> {
     };
     let by_name = match obj.str("name")? {
         Some(name) => Some(tag_by_name(name).ok_or_else(|| {
-            JsonError::new(obj.child("name"), JsonErrorKind::UnknownName { what: "TLV", name: name.to_owned() })
+            JsonError::new(
+                obj.child("name"),
+                JsonErrorKind::UnknownName { what: "TLV", name: name.to_owned() },
+            )
         })?),
         None => None,
     };
