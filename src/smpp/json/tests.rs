@@ -283,3 +283,16 @@ fn statuses_parse_by_name_number_and_hex() {
         assert_eq!(crate::smpp::pdu::decode(&frame).unwrap().command_status, want);
     }
 }
+
+#[test]
+fn message_payload_text_follows_the_body_data_coding() {
+    let v = json!({"command_id": "data_sm", "sequence_number": 5,
+        "body": {"destination_addr": "447700900123", "data_coding": 8},
+        "tlvs": [{"name": "message_payload", "value": {"text": "Hé"}}]});
+    let frame = json_to_frame(&v).unwrap();
+    assert!(to_hex(&frame).ends_with("04240004004800e9"), "{}", to_hex(&frame));
+    let shown = reparse(&frame_to_json(&frame).unwrap());
+    assert_eq!(shown["tlvs"][0]["value"], json!({"hex": "004800e9", "text": "Hé"}));
+    assert!(shown.get("receipt").is_none());
+    assert_eq!(json_to_frame(&shown).unwrap(), frame);
+}
