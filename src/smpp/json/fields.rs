@@ -178,13 +178,13 @@ pub(crate) fn string_octets<'a>(
 }
 
 /// Prepare the `{"hex": ...}` form of a string field at `path`, if it is
-/// in that form.
+/// in that form. Any other object is left for the build to refuse, so the
+/// error names the field (or its unknown key) rather than its insides.
 pub(crate) fn prepare_string(value: &Value, path: &str, leaves: &mut Leaves) -> Result<(), JsonError> {
-    if let Value::Object(_) = value {
+    let hex_only = matches!(value, Value::Object(map) if map.len() == 1 && map.contains_key("hex"));
+    if hex_only {
         let obj = Obj::new(value, path)?;
-        obj.check_keys(&["hex"])?;
-        let octets =
-            obj.hex("hex")?.ok_or_else(|| JsonError::new(obj.child("hex"), JsonErrorKind::Missing))?;
+        let octets = obj.hex("hex")?.unwrap_or_default();
         leaves.insert(path.to_owned(), octets);
     }
     Ok(())

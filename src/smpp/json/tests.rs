@@ -241,6 +241,16 @@ fn bad_json_names_the_field() {
     assert!(e.to_string().contains("ESME_RINVMSGLEN"), "{e}");
 
     let mut v = base();
+    v["body"]["source_addr"] = json!({"hex": "41", "text": "A"});
+    assert_eq!(at(v), "body.source_addr");
+    let mut v = base();
+    v["body"]["source_addr"] = json!({"hex": "4"});
+    assert_eq!(at(v), "body.source_addr.hex");
+    let data_sm =
+        json!({"command_id": "data_sm", "sequence_number": 1, "body": {"short_message": {"text": "x"}}});
+    assert_eq!(err(data_sm), JsonError::new("body.short_message", JsonErrorKind::UnknownField));
+
+    let mut v = base();
     v["command_length"] = json!(10);
     assert_eq!(at(v), "command_length");
 
