@@ -1,11 +1,12 @@
 //! The command line: `simgate serve`, `simgate config check`, and the
-//! operator tools added by later modules.
+//! operator tools (`simgate healthcheck`, `simgate pdu decode|encode`).
 //!
 //! Exit statuses: 0 success, 1 runtime failure, 64 bad configuration or
 //! usage (sysexits.h `EX_USAGE`).
 
 mod config_cmd;
 mod healthcheck;
+mod pdu_cmd;
 
 use crate::serve::{ServeOutcome, serve};
 use crate::settings::{EX_CONFIG, Settings};
@@ -48,6 +49,12 @@ pub enum Command {
         #[command(subcommand)]
         command: config_cmd::ConfigCommand,
     },
+    /// Decode SMPP PDUs from hex to JSON, or encode that JSON back to hex.
+    Pdu {
+        /// What to do with them.
+        #[command(subcommand)]
+        command: pdu_cmd::PduCommand,
+    },
 }
 
 /// Entry point of the binary.
@@ -68,6 +75,7 @@ pub fn main() -> ExitCode {
         Command::Serve { config } => run_serve(config),
         Command::Config { command } => config_cmd::run(command),
         Command::Healthcheck { addr, timeout } => healthcheck::run(addr, timeout),
+        Command::Pdu { command } => pdu_cmd::run(command),
     }
 }
 

@@ -6,6 +6,7 @@
 //! reads. It builds with `--no-default-features`.
 
 pub mod frame;
+pub mod json;
 pub mod pdu;
 pub mod receipt;
 pub mod session;
