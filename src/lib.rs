@@ -19,5 +19,7 @@ pub mod serve;
 #[cfg(feature = "server")]
 pub mod settings;
 pub mod smpp;
+#[cfg(feature = "mongo")]
+pub mod store;
 #[cfg(feature = "server")]
 pub mod telemetry;
