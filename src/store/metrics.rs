@@ -9,7 +9,8 @@ use prometheus_client::registry::Registry;
 /// Labels of [`StoreMetrics::operations`]: both come from fixed lists.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 pub struct OperationLabels {
-    /// `insert`, `claim`, `release`, `part`, `receipt`, `get`, `find`.
+    /// `insert`, `claim`, `renew`, `release`, `part`, `receipt`, `get`,
+    /// `find`, `history`.
     pub op: &'static str,
     /// `ok`, `existing`, `applied`, `already_final`, `refused`,
     /// `not_found`, `lost` (a claim another instance won), `error`.

@@ -355,3 +355,34 @@ pub struct MessageView {
     /// Its history, at most [`super::MessageStore::HISTORY_LIMIT`] entries.
     pub history: Vec<HistoryEntry>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detail_is_cut_on_a_character_boundary() {
+        let long = "é".repeat(MAX_DETAIL_LEN);
+        let cut = bounded_detail(&long);
+        assert!(cut.len() <= MAX_DETAIL_LEN && cut.len() >= MAX_DETAIL_LEN - 1);
+        assert!(cut.chars().all(|c| c == 'é'));
+        assert_eq!(bounded_detail("short"), "short");
+    }
+
+    #[test]
+    fn part_keys_sort_in_part_order() {
+        let mut keys: Vec<String> = [10, 2, 255, 1].into_iter().map(part_key).collect();
+        keys.sort();
+        assert_eq!(keys, ["001", "002", "010", "255"]);
+    }
+
+    #[test]
+    fn generated_ids_parse_and_grow() {
+        let a = MessageId::generate();
+        let b = MessageId::generate();
+        assert!(b > a, "{a} then {b}");
+        assert!(MessageId::parse(a.as_str()).is_ok());
+        assert!(MessageId::parse(&a.as_str().to_uppercase()).is_err());
+        assert!(MessageId::parse("").is_err());
+    }
+}
