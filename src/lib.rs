@@ -21,5 +21,7 @@ pub mod settings;
 pub mod smpp;
 #[cfg(feature = "redis")]
 pub mod state;
+#[cfg(feature = "mongo")]
+pub mod store;
 #[cfg(feature = "server")]
 pub mod telemetry;

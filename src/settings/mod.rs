@@ -9,10 +9,12 @@
 
 mod secret;
 mod sections;
+mod store;
 mod validate;
 
 pub use secret::{REDACTED, Secret, SecretUrl};
 pub use sections::*;
+pub use store::StoreSettings;
 
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -46,6 +48,8 @@ pub struct Settings {
     pub mongo: MongoSettings,
     /// Kafka connection.
     pub kafka: KafkaSettings,
+    /// The MongoDB message store.
+    pub store: StoreSettings,
 }
 
 /// A setting that cannot be used, with the key it belongs to.
