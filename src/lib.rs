@@ -23,5 +23,7 @@ pub mod smpp;
 pub mod sms;
 #[cfg(feature = "redis")]
 pub mod state;
+#[cfg(feature = "mongo")]
+pub mod store;
 #[cfg(feature = "server")]
 pub mod telemetry;

@@ -12,6 +12,7 @@ mod secret;
 mod sections;
 mod smpp;
 mod sms;
+mod store;
 mod validate;
 
 pub use api::{ApiSettings, MIN_API_KEY_LEN};
@@ -19,6 +20,7 @@ pub use secret::{REDACTED, Secret, SecretUrl};
 pub use sections::*;
 pub use smpp::{BindMode, SmppAccount, SmppSettings};
 pub use sms::SmsSettings;
+pub use store::StoreSettings;
 
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -58,6 +60,8 @@ pub struct Settings {
     pub api: ApiSettings,
     /// MT, MO and receipt pipelines.
     pub sms: SmsSettings,
+    /// The MongoDB message store.
+    pub store: StoreSettings,
 }
 
 /// A setting that cannot be used, with the key it belongs to.

@@ -14,10 +14,6 @@ pub struct SmsSettings {
     pub concat: ConcatMode,
     /// Messages one instance works on at once.
     pub mt_concurrency: usize,
-    /// How long an instance's claim on a message lasts without renewal;
-    /// after it another instance takes the message over.
-    #[serde(with = "humantime_serde")]
-    pub claim_lease: Duration,
     /// How long an SMSC message id maps to its MT part, for receipts.
     /// Receipts come within the validity period (at most days).
     #[serde(with = "humantime_serde")]
@@ -40,7 +36,6 @@ impl Default for SmsSettings {
             mt_account: "primary".to_owned(),
             concat: ConcatMode::Udh8,
             mt_concurrency: 256,
-            claim_lease: Duration::from_secs(30),
             correlation_ttl: Duration::from_secs(3 * 24 * 3600),
             receipt_hold: Duration::from_secs(60),
             mo_part_ttl: Duration::from_secs(3600),
@@ -59,7 +54,6 @@ impl SmsSettings {
             return Err(E::new("sms.mt_concurrency", "1-10000"));
         }
         for (key, d, min) in [
-            ("sms.claim_lease", self.claim_lease, Duration::from_secs(5)),
             ("sms.correlation_ttl", self.correlation_ttl, Duration::from_secs(60)),
             ("sms.receipt_hold", self.receipt_hold, Duration::from_secs(1)),
             ("sms.mo_part_ttl", self.mo_part_ttl, Duration::from_secs(10)),

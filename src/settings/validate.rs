@@ -60,6 +60,7 @@ impl Settings {
             }
             check_name("mongo.database", &self.mongo.database, 38)?;
         }
+        self.store.validate()?;
         if self.kafka.enabled {
             compiled("kafka.enabled", cfg!(feature = "kafka"), "kafka")?;
             check_brokers(&self.kafka.brokers)?;

@@ -1,0 +1,262 @@
+//! Changes of one part: submit responses, timeouts, receipts.
+//!
+//! Every change reads the message, checks the transition against
+//! [`PartState::can_go_to`], and writes the part, the derived message state
+//! and the next version in one update whose filter names the version read.
+//! When another writer got there first (a receipt for part 1 on one
+//! instance while another records part 2's `submit_sm_resp`), nothing is
+//! written and the change is tried again on the fresh document, so both
+//! survive.
+
+use super::MessageStore;
+use super::error::StoreError;
+use super::model::{MessageId, PartSeq, part_key};
+use super::state::{MessageState, PartState};
+use crate::smpp::receipt::MessageId as SmscMessageId;
+use mongodb::bson::{Bson, DateTime, doc, to_bson};
+
+/// Most attempts of one part change before [`StoreError::Contended`]. A
+/// message has at most a few writers at once (one per part in flight).
+const MAX_ATTEMPTS: u32 = 16;
+
+/// What a part change did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartOutcome {
+    /// Written.
+    Applied {
+        /// The part's new state.
+        part: PartState,
+        /// The message's state derived after the change.
+        message: MessageState,
+    },
+    /// The part was already final; the change was recorded in the history
+    /// only (a late or repeated receipt).
+    AlreadyFinal {
+        /// The part's final state, unchanged.
+        current: PartState,
+    },
+    /// The transition is not allowed from the part's state (a repeated
+    /// `submit_sm_resp`, a receipt for a part never sent); recorded in the
+    /// history only.
+    Refused {
+        /// The part's state, unchanged.
+        current: PartState,
+    },
+    /// No such message (never stored, or expired by retention).
+    NotFound,
+}
+
+/// The new values of a part, applied by [`MessageStore::change_part`].
+#[derive(Debug, Clone)]
+pub(crate) struct PartChange {
+    to: PartState,
+    smsc_id: Option<(String, String)>,
+    command_status: Option<u32>,
+    error_code: Option<u16>,
+    /// When it happened; now unless a receipt says otherwise.
+    at: DateTime,
+    count_attempt: bool,
+    detail: Option<String>,
+}
+
+impl PartChange {
+    pub(crate) fn to(to: PartState) -> Self {
+        Self {
+            to,
+            smsc_id: None,
+            command_status: None,
+            error_code: None,
+            at: DateTime::now(),
+            count_attempt: false,
+            detail: None,
+        }
+    }
+
+    pub(crate) fn detail(mut self, detail: &str) -> Self {
+        self.detail = Some(detail.to_owned());
+        self
+    }
+}
+
+impl MessageStore {
+    /// A `submit_sm` for part `seq` is about to be written. Counts an
+    /// attempt. Should the instance die before the response is recorded,
+    /// the next claimer marks the part `unknown` instead of resending it.
+    pub async fn record_part_sending(&self, id: &MessageId, seq: PartSeq) -> Result<PartOutcome, StoreError> {
+        let mut change = PartChange::to(PartState::Sending);
+        change.count_attempt = true;
+        self.change_part(id, seq, "part", change).await
+    }
+
+    /// The SMSC accepted part `seq` (`submit_sm_resp`, v3.4 4.4.2) under
+    /// `smsc_id`; also settles an `unknown` part (a late response, or a
+    /// `query_sm` answer).
+    pub async fn record_part_submitted(
+        &self,
+        id: &MessageId,
+        seq: PartSeq,
+        smsc_id: &SmscMessageId,
+        command_status: u32,
+    ) -> Result<PartOutcome, StoreError> {
+        let mut change = PartChange::to(PartState::Submitted);
+        change.smsc_id = Some((smsc_id.as_str().to_owned(), smsc_id.correlation_key().as_str().to_owned()));
+        change.command_status = Some(command_status);
+        self.change_part(id, seq, "part", change).await
+    }
+
+    /// No usable answer for part `seq`: the response timed out, or the bind
+    /// went down with the request outstanding. The part is not resent; a
+    /// receipt or `query_sm` resolves it.
+    pub async fn record_part_unknown(
+        &self,
+        id: &MessageId,
+        seq: PartSeq,
+        reason: &str,
+    ) -> Result<PartOutcome, StoreError> {
+        self.change_part(id, seq, "part", PartChange::to(PartState::Unknown).detail(reason)).await
+    }
+
+    /// The SMSC refused part `seq` with `command_status` (v3.4 5.1.3), or
+    /// it could not be sent at all.
+    pub async fn record_part_failed(
+        &self,
+        id: &MessageId,
+        seq: PartSeq,
+        command_status: Option<u32>,
+        reason: &str,
+    ) -> Result<PartOutcome, StoreError> {
+        let mut change = PartChange::to(PartState::Failed).detail(reason);
+        change.command_status = command_status;
+        self.change_part(id, seq, "part", change).await
+    }
+
+    /// A delivery receipt (v3.4 appendix B) says part `seq` reached `state`
+    /// at `at`. `state` must be final. A receipt for a part already final
+    /// is kept in the history and changes nothing.
+    pub async fn apply_receipt(
+        &self,
+        id: &MessageId,
+        seq: PartSeq,
+        state: PartState,
+        error_code: Option<u16>,
+        at: DateTime,
+    ) -> Result<PartOutcome, StoreError> {
+        if !state.is_final() {
+            return Err(StoreError::NotFinal(state.as_str()));
+        }
+        let mut change = PartChange::to(state);
+        change.error_code = error_code;
+        change.at = at;
+        change.detail = error_code.map(|e| format!("receipt err:{e:03}"));
+        self.change_part(id, seq, "receipt", change).await
+    }
+
+    /// Applies `change` to part `seq` of `id` with optimistic concurrency.
+    pub(crate) async fn change_part(
+        &self,
+        id: &MessageId,
+        seq: PartSeq,
+        op: &'static str,
+        change: PartChange,
+    ) -> Result<PartOutcome, StoreError> {
+        let key = part_key(seq);
+        for attempt in 1..=MAX_ATTEMPTS {
+            let Some(mut record) = self.messages().find_one(doc! { "_id": id.as_str() }).await? else {
+                self.metrics().op(op, "not_found");
+                return Ok(PartOutcome::NotFound);
+            };
+            let Some(part) = record.parts.get_mut(&key) else {
+                self.metrics().op(op, "error");
+                return Err(StoreError::NoSuchPart { message_id: id.to_string(), seq });
+            };
+            let from = part.state;
+            if from.is_final() || !from.can_go_to(change.to) {
+                let outcome = if from.is_final() {
+                    PartOutcome::AlreadyFinal { current: from }
+                } else {
+                    PartOutcome::Refused { current: from }
+                };
+                self.metrics().op(op, if from.is_final() { "already_final" } else { "refused" });
+                tracing::debug!(message_id = %id, seq, from = from.as_str(), to = change.to.as_str(), "part change not applied");
+                let detail = change.detail.as_deref();
+                self.write_history(
+                    id,
+                    Some(seq),
+                    change.at,
+                    Some(from.as_str()),
+                    change.to.as_str(),
+                    false,
+                    detail,
+                )
+                .await;
+                return Ok(outcome);
+            }
+
+            let now = DateTime::now();
+            part.state = change.to;
+            part.updated_at = now;
+            if let Some((raw, smsc_key)) = &change.smsc_id {
+                part.smsc_message_id = Some(raw.clone());
+                part.smsc_key = Some(smsc_key.clone());
+                part.submitted_at = Some(change.at);
+            }
+            if let Some(status) = change.command_status {
+                part.command_status = Some(status);
+            }
+            if let Some(code) = change.error_code {
+                part.error_code = Some(code);
+            }
+            if change.count_attempt {
+                part.attempts = part.attempts.saturating_add(1);
+            }
+            if change.to.is_final() {
+                part.final_at = Some(change.at);
+            }
+            let part_doc = to_bson(&*part)?;
+            let derived = record.derived_state();
+            let mut smsc_keys: Vec<String> =
+                record.parts.values().filter_map(|p| p.smsc_key.clone()).collect();
+            smsc_keys.sort();
+            smsc_keys.dedup();
+
+            let mut update = doc! {
+                "$set": {
+                    format!("parts.{key}"): part_doc,
+                    "state": derived.as_str(),
+                    "smsc_keys": smsc_keys.into_iter().map(Bson::from).collect::<Vec<_>>(),
+                    "updated_at": now,
+                },
+                "$inc": { "version": 1_i64 },
+            };
+            // Nothing left to send: the claim has served its purpose.
+            if !MessageState::CLAIMABLE.contains(&derived) {
+                update.insert("$unset", doc! { "claim": "" });
+            }
+            let result = self
+                .messages()
+                .update_one(doc! { "_id": id.as_str(), "version": record.version }, update)
+                .await?;
+            if result.matched_count == 1 {
+                self.metrics().op(op, "applied");
+                tracing::debug!(message_id = %id, seq, from = from.as_str(), to = change.to.as_str(), message_state = derived.as_str(), "part changed");
+                let detail = change.detail.as_deref();
+                self.write_history(
+                    id,
+                    Some(seq),
+                    change.at,
+                    Some(from.as_str()),
+                    change.to.as_str(),
+                    true,
+                    detail,
+                )
+                .await;
+                return Ok(PartOutcome::Applied { part: change.to, message: derived });
+            }
+            self.metrics().conflict();
+            tracing::debug!(message_id = %id, seq, attempt, "message changed concurrently, retrying");
+            tokio::task::yield_now().await;
+        }
+        self.metrics().op(op, "error");
+        Err(StoreError::Contended { message_id: id.to_string(), attempts: MAX_ATTEMPTS })
+    }
+}
