@@ -75,6 +75,7 @@ impl Settings {
                 ));
             }
         }
+        self.events.validate()?;
         Ok(())
     }
 }
