@@ -133,7 +133,16 @@ struct Harness {
     settings: Settings,
 }
 
+/// Logs of the code under test, shown for failing tests (`RUST_LOG` picks
+/// the level; warnings by default).
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+}
+
 async fn harness(s: Settings, instance: &str) -> Harness {
+    init_logs();
     let mongo = MongoHandle::new(&s.mongo, &s.health).await.unwrap();
     let sink = EventSink::new(
         &s.events,
@@ -164,6 +173,15 @@ impl Harness {
                 parts: u16::MAX,
             }),
         )
+    }
+
+    /// Waits until the outbox is empty and the sink publishes directly.
+    async fn wait_relayed(&self, within: Duration) {
+        let deadline = Instant::now() + within;
+        while self.outbox.has_pending().await.unwrap() || self.sink.in_outbox_mode().await {
+            assert!(Instant::now() < deadline, "outbox not relayed within {within:?}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     async fn stop(self) {
@@ -246,12 +264,17 @@ fn assert_complete_and_ordered(published: &[Event], got: &[Got]) {
     }
 }
 
-/// Publishes `per_key` events for each key, keys in parallel, each key's
-/// events one after the other (as one number's events happen).
-async fn publish_all(h: &Harness, keys: &[String], per_key: u16, pace: Duration) -> Vec<(Event, Durability)> {
+/// Publishes events number `range` for each key, keys in parallel, each
+/// key's events one after the other (as one number's events happen).
+async fn publish_all(
+    h: &Harness,
+    keys: &[String],
+    range: std::ops::Range<u16>,
+    pace: Duration,
+) -> Vec<(Event, Durability)> {
     let mut tasks = tokio::task::JoinSet::new();
     for key in keys {
-        let events: Vec<Event> = (0..per_key).map(|n| h.event(key, n)).collect();
+        let events: Vec<Event> = range.clone().map(|n| h.event(key, n)).collect();
         let sink = h.sink.clone();
         tasks.spawn(async move {
             let mut out = Vec::new();
@@ -280,7 +303,7 @@ async fn published_events_arrive_in_order_with_their_envelope() {
     let broker = s.kafka.brokers.clone();
     create_topics(&broker, &s);
     let h = harness(s, "simgate-rt").await;
-    let published = publish_all(&h, &keys(6), 10, Duration::ZERO).await;
+    let published = publish_all(&h, &keys(6), 0..10, Duration::ZERO).await;
     assert_eq!(published.len(), 60);
     for (e, d) in &published {
         assert!(
@@ -309,14 +332,19 @@ async fn broker_outage_goes_to_the_outbox_and_the_relay_delivers_everything_in_o
     let h = harness(s, "simgate-out").await;
     let keys = keys(5);
 
-    // Warm: the producer is connected and events go straight to Kafka.
-    let before = publish_all(&h, &keys, 2, Duration::ZERO).await;
-    assert!(before.iter().all(|(_, d)| matches!(d, Durability::Kafka { .. })), "{before:?}");
+    // Warm up: a new producer on a new broker may take longer than the
+    // delivery timeout to connect, so the first events may go through the
+    // outbox; once it is relayed, events go straight to Kafka.
+    let mut before = publish_all(&h, &keys, 0..2, Duration::ZERO).await;
+    h.wait_relayed(Duration::from_secs(30)).await;
+    let direct = publish_all(&h, &keys, 2..3, Duration::ZERO).await;
+    assert!(direct.iter().all(|(_, d)| matches!(d, Durability::Kafka { .. })), "{direct:?}");
+    before.extend(direct);
 
     // Traffic while the broker is stopped for 6 s: every publish is durable.
     let during = {
         let _paused = broker.pause();
-        let traffic = publish_all(&h, &keys, 20, Duration::from_millis(250));
+        let traffic = publish_all(&h, &keys, 3..23, Duration::from_millis(250));
         let (during, ()) = tokio::join!(traffic, tokio::time::sleep(Duration::from_secs(6)));
         during
     };
@@ -324,15 +352,11 @@ async fn broker_outage_goes_to_the_outbox_and_the_relay_delivers_everything_in_o
     assert!(outboxed > 0, "the outage sent nothing to the outbox");
 
     // Traffic after it returns, then wait for the relay to empty the outbox.
-    let after = publish_all(&h, &keys, 2, Duration::ZERO).await;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while h.outbox.has_pending().await.unwrap() || h.sink.in_outbox_mode().await {
-        assert!(Instant::now() < deadline, "outbox not relayed within 60s");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let after = publish_all(&h, &keys, 23..25, Duration::ZERO).await;
+    h.wait_relayed(Duration::from_secs(60)).await;
 
     let events: Vec<Event> = before.into_iter().chain(during).chain(after).map(|(e, _)| e).collect();
-    assert_eq!(events.len(), 5 * 24);
+    assert_eq!(events.len(), 5 * 25);
     let got = consume(&broker.addr, &h.settings, events.len(), Duration::from_secs(30)).await;
     assert_complete_and_ordered(&events, &got);
     h.stop().await;

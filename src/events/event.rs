@@ -251,13 +251,15 @@ pub struct EventOrigin {
 }
 
 impl EventOrigin {
-    /// A new event of this origin, with a fresh id, occurring now.
+    /// A new event of this origin, with a fresh id, occurring now (to the
+    /// millisecond, the precision of `occurred_at` on the wire, so an event
+    /// equals what its JSON reads back as).
     pub fn event(&self, key: EventKey, data: EventData) -> Event {
         Event {
             schema_version: SCHEMA_VERSION,
             event_id: EventId::new(),
             event_type: data.event_type(),
-            occurred_at: SystemTime::now(),
+            occurred_at: to_millis(SystemTime::now()),
             region: self.region.clone(),
             instance: self.instance.clone(),
             key,
@@ -297,6 +299,13 @@ impl Event {
     /// Reads an event from its JSON (consumers, tests, tools).
     pub fn from_json(bytes: &[u8]) -> serde_json::Result<Self> {
         serde_json::from_slice(bytes)
+    }
+}
+
+fn to_millis(t: SystemTime) -> SystemTime {
+    match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(d.as_millis() as u64),
+        Err(_) => t,
     }
 }
 

@@ -42,11 +42,11 @@ pub fn start(
         return Ok(None);
     }
     let Some(mongo) = &backends.mongo else {
-        tracing::warn!("events off: mongo.enabled is false and the outbox lives in MongoDB");
+        tracing::info!("events off: mongo.enabled is false and the outbox lives in MongoDB");
         return Ok(None);
     };
     if !settings.kafka.enabled {
-        tracing::warn!("events off: kafka.enabled is false");
+        tracing::info!("events off: kafka.enabled is false");
         return Ok(None);
     }
     let metrics = EventMetrics::register(registry.sub_registry_with_prefix("events"));

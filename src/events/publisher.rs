@@ -77,7 +77,11 @@ impl std::fmt::Debug for EventSink {
 }
 
 pub(crate) struct Inner {
-    pub(crate) producer: FutureProducer,
+    /// The producer; replaced when librdkafka reports a fatal error (an
+    /// idempotent producer fenced by the broker after an outage stays
+    /// unusable, see [`Inner::recover`]).
+    producer: std::sync::RwLock<FutureProducer>,
+    producer_config: rdkafka::ClientConfig,
     pub(crate) outbox: Outbox,
     pub(crate) metrics: EventMetrics,
     pub(crate) settings: EventSettings,
@@ -109,12 +113,13 @@ impl EventSink {
         instance: String,
         metrics: EventMetrics,
     ) -> Result<Self, EventError> {
-        let producer: FutureProducer =
-            producer_config(kafka, events).create().map_err(EventError::Producer)?;
+        let config = producer_config(kafka, events);
+        let producer: FutureProducer = config.create().map_err(EventError::Producer)?;
         let topics = Topic::ALL.map(|t| t.name(&events.topic_prefix));
         Ok(Self {
             inner: Arc::new(Inner {
-                producer,
+                producer: std::sync::RwLock::new(producer),
+                producer_config: config,
                 outbox: Outbox::new(db, events.outbox_retention),
                 metrics,
                 settings: events.clone(),
@@ -174,9 +179,11 @@ impl EventSink {
             event_id: &event_id,
             event_type: event.event_type.wire_name(),
         };
-        match send(&inner.producer, out, inner.settings.delivery_timeout).await {
+        let producer = inner.producer();
+        match send(&producer, out, inner.settings.delivery_timeout).await {
             Ok(Stored { partition, offset }) => Ok(Durability::Kafka { partition, offset }),
             Err(kafka) => {
+                inner.recover(&producer, &kafka);
                 let mode = self.enter_outbox_mode(&kafka).await;
                 let written = self.to_outbox(event, payload, topic).await;
                 drop(mode);
@@ -266,7 +273,7 @@ impl EventSink {
             }
             _ => self.in_flight(),
         };
-        let producer = inner.producer.clone();
+        let producer = inner.producer();
         let left = crate::lifecycle::remaining(deadline);
         let flushed = tokio::task::spawn_blocking(move || {
             let _ = producer.flush(left);
@@ -283,6 +290,48 @@ impl EventSink {
 }
 
 impl Inner {
+    /// The current producer.
+    pub(crate) fn producer(&self) -> FutureProducer {
+        match self.producer.read() {
+            Ok(p) => p.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// After a failed send: when `failed` is in a fatal state (librdkafka
+    /// gives up on an idempotent producer the broker fenced, or whose
+    /// sequence it can no longer continue), replaces it with a new one. Its
+    /// unsent messages have already failed to their publishers, who put them
+    /// in the outbox, so nothing is lost; the new producer starts a new
+    /// idempotence session.
+    pub(crate) fn recover(&self, failed: &FutureProducer, why: &SendError) {
+        use rdkafka::types::RDKafkaErrorCode as Code;
+        let fenced = matches!(
+            why,
+            SendError::Kafka(rdkafka::error::KafkaError::MessageProduction(
+                Code::ProducerFenced | Code::InvalidProducerEpoch | Code::OutOfOrderSequenceNumber
+            ))
+        );
+        let fatal = failed.client().fatal_error();
+        if fatal.is_none() && !fenced {
+            return;
+        }
+        let mut current = match self.producer.write() {
+            Ok(p) => p,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if !std::ptr::eq(current.client().native_ptr(), failed.client().native_ptr()) {
+            return; // another caller replaced it already
+        }
+        match self.producer_config.create() {
+            Ok(fresh) => {
+                tracing::warn!(reason = %why, fatal = ?fatal, "kafka producer fenced or failed fatally; replaced it");
+                *current = fresh;
+            }
+            Err(err) => tracing::error!(%err, "kafka producer failed fatally and cannot be replaced"),
+        }
+    }
+
     fn topic(&self, topic: Topic) -> &str {
         &self.topics[topic as usize]
     }

@@ -143,7 +143,7 @@ async fn relay_batch(sink: &EventSink, batch: Vec<OutboxEntry>) -> (Vec<String>,
         });
         chains[slot].push(entry);
     }
-    let producer = sink.inner().producer.clone();
+    let producer = sink.inner().producer();
     let timeout = sink.inner().settings.delivery_timeout;
     let mut tasks = JoinSet::new();
     for chain in chains {
@@ -160,19 +160,22 @@ async fn relay_batch(sink: &EventSink, batch: Vec<OutboxEntry>) -> (Vec<String>,
                 };
                 match send(&producer, out, timeout).await {
                     Ok(_) => acked.push(e.event_id),
-                    Err(err) => return (acked, Some(err.to_string())),
+                    Err(err) => return (acked, Some(err)),
                 }
             }
             (acked, None)
         });
     }
     let mut acked = Vec::new();
-    let mut failed = None;
+    let mut failed: Option<String> = None;
     while let Some(done) = tasks.join_next().await {
         match done {
             Ok((ids, err)) => {
                 acked.extend(ids);
-                failed = failed.or(err);
+                if let Some(err) = err {
+                    sink.inner().recover(&producer, &err);
+                    failed = failed.or(Some(err.to_string()));
+                }
             }
             Err(join) => failed = failed.or(Some(join.to_string())),
         }
