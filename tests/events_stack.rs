@@ -126,6 +126,7 @@ impl Drop for Paused<'_> {
 }
 
 struct Harness {
+    registry: prometheus_client::registry::Registry,
     sink: EventSink,
     outbox: Outbox,
     origin: EventOrigin,
@@ -144,19 +145,16 @@ fn init_logs() {
 async fn harness(s: Settings, instance: &str) -> Harness {
     init_logs();
     let mongo = MongoHandle::new(&s.mongo, &s.health).await.unwrap();
-    let sink = EventSink::new(
-        &s.events,
-        &s.kafka,
-        mongo.database(),
-        instance.to_owned(),
-        EventMetrics::unregistered(),
-    )
-    .unwrap();
+    let mut registry = prometheus_client::registry::Registry::default();
+    let metrics = EventMetrics::register(
+        registry.sub_registry_with_prefix("simgate").sub_registry_with_prefix("events"),
+    );
+    let sink = EventSink::new(&s.events, &s.kafka, mongo.database(), instance.to_owned(), metrics).unwrap();
     let shutdown = Shutdown::new();
     relay::spawn(sink.clone(), &shutdown, Duration::from_secs(5));
     let outbox = Outbox::new(mongo.database(), s.events.outbox_retention);
     let origin = EventOrigin { region: s.instance.region.clone(), instance: instance.to_owned() };
-    Harness { sink, outbox, origin, shutdown, settings: s }
+    Harness { registry, sink, outbox, origin, shutdown, settings: s }
 }
 
 impl Harness {
@@ -173,6 +171,11 @@ impl Harness {
                 parts: u16::MAX,
             }),
         )
+    }
+
+    /// The metrics as `/metrics` shows them.
+    fn metrics(&self) -> String {
+        simgate::telemetry::render(&self.registry, simgate::telemetry::Exposition::OpenMetrics).unwrap()
     }
 
     /// Waits until the outbox is empty and the sink publishes directly.
@@ -419,6 +422,15 @@ async fn drain_sends_new_events_to_the_outbox() {
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].event_id, late.event_id.to_string());
     assert_eq!(Event::from_json(pending[0].payload.as_bytes()).unwrap(), late);
+    let metrics = h.metrics();
+    for line in [
+        r#"simgate_events_published_total{event_type="sms.mt.submitted",outcome="kafka"} 1"#,
+        r#"simgate_events_published_total{event_type="sms.mt.submitted",outcome="outbox"} 1"#,
+        "simgate_events_outbox_inserted_total 1",
+        r#"simgate_events_publish_duration_seconds_count{outcome="kafka"} 1"#,
+    ] {
+        assert!(metrics.contains(line), "{line} missing:\n{metrics}");
+    }
     h.stop().await;
 }
 

@@ -27,6 +27,9 @@ use std::time::SystemTime;
 use tokio::sync::{Mutex, RwLock, Semaphore};
 use tokio::time::Instant;
 
+/// Longest wait for MongoDB to confirm an outbox write.
+const OUTBOX_WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Number of key stripes; keys hashing to one stripe publish one at a time.
 const KEY_STRIPES: usize = 1024;
 
@@ -213,8 +216,14 @@ impl EventSink {
         // The payload is serde_json output, always UTF-8.
         let doc =
             entry(event, payload, topic, seq).map_err(|e| mongodb::error::Error::custom(e.to_string()))?;
-        self.inner.outbox.insert(&doc).await?;
-        Ok(Durability::Outbox)
+        // The driver bounds server selection, not a server that stopped
+        // answering; the publisher must not wait forever.
+        match tokio::time::timeout(OUTBOX_WRITE_TIMEOUT, self.inner.outbox.insert(&doc)).await {
+            Ok(written) => written.map(|()| Durability::Outbox),
+            Err(_) => Err(mongodb::error::Error::custom(format!(
+                "outbox write not confirmed within {OUTBOX_WRITE_TIMEOUT:?}"
+            ))),
+        }
     }
 
     /// Called by the relay when some instance's outbox holds events: new
