@@ -10,6 +10,8 @@
 pub mod backends;
 #[cfg(feature = "server")]
 pub mod cli;
+#[cfg(all(feature = "kafka", feature = "mongo"))]
+pub mod events;
 #[cfg(feature = "server")]
 pub mod http;
 #[cfg(feature = "server")]

@@ -36,6 +36,10 @@ pub enum ServeError {
     /// A backend client could not be created from its settings.
     #[error(transparent)]
     Backend(#[from] crate::backends::BackendError),
+    /// The events producer could not be created from its settings.
+    #[cfg(all(feature = "kafka", feature = "mongo"))]
+    #[error(transparent)]
+    Events(#[from] crate::events::EventError),
     /// Signal handlers could not be installed.
     #[error("cannot install signal handlers: {0}")]
     Signals(std::io::Error),
@@ -59,6 +63,15 @@ pub async fn serve(settings: Settings) -> Result<ServeOutcome, ServeError> {
     let backends =
         Backends::start(&settings, &health, registry.sub_registry_with_prefix(METRIC_PREFIX), &shutdown)
             .await?;
+    // Events (docs/events.md): the sink is for the SMPP and API components;
+    // its relay runs under `shutdown`, which drains it.
+    #[cfg(all(feature = "kafka", feature = "mongo"))]
+    let _events = crate::events::start(
+        &settings,
+        &backends,
+        registry.sub_registry_with_prefix(METRIC_PREFIX),
+        &shutdown,
+    )?;
 
     let http_listener = TcpListener::bind(settings.http.listen)
         .await

@@ -7,11 +7,13 @@
 //! problem is reported as a [`SettingsError`] naming the key, and `simgate`
 //! exits with [`EX_CONFIG`] on it.
 
+mod events;
 mod secret;
 mod sections;
 mod store;
 mod validate;
 
+pub use events::{EventSettings, MAX_IN_FLIGHT_LIMIT, MAX_RELAY_BATCH, MIN_DELIVERY_TIMEOUT};
 pub use secret::{REDACTED, Secret, SecretUrl};
 pub use sections::*;
 pub use store::StoreSettings;
@@ -50,6 +52,8 @@ pub struct Settings {
     pub kafka: KafkaSettings,
     /// The MongoDB message store.
     pub store: StoreSettings,
+    /// Events on Kafka and the MongoDB outbox.
+    pub events: EventSettings,
 }
 
 /// A setting that cannot be used, with the key it belongs to.

@@ -76,6 +76,7 @@ impl Settings {
                 ));
             }
         }
+        self.events.validate()?;
         Ok(())
     }
 }
