@@ -20,4 +20,6 @@ pub mod serve;
 pub mod settings;
 pub mod smpp;
 #[cfg(feature = "server")]
+pub mod smsc_sim;
+#[cfg(feature = "server")]
 pub mod telemetry;

@@ -6,6 +6,7 @@
 
 mod config_cmd;
 mod healthcheck;
+pub mod smsc_sim_cmd;
 
 use crate::serve::{ServeOutcome, serve};
 use crate::settings::{EX_CONFIG, Settings};
@@ -42,6 +43,9 @@ pub enum Command {
         #[arg(long, default_value = "3s", value_parser = humantime::parse_duration)]
         timeout: std::time::Duration,
     },
+    /// Run the SMSC simulator: an SMPP server for tests, demos and load
+    /// tests (docs/smsc-sim.md).
+    SmscSim(smsc_sim_cmd::SmscSimArgs),
     /// Inspect settings.
     Config {
         /// What to do with them.
@@ -68,6 +72,7 @@ pub fn main() -> ExitCode {
         Command::Serve { config } => run_serve(config),
         Command::Config { command } => config_cmd::run(command),
         Command::Healthcheck { addr, timeout } => healthcheck::run(addr, timeout),
+        Command::SmscSim(args) => smsc_sim_cmd::run(args),
     }
 }
 
