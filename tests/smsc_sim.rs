@@ -172,6 +172,8 @@ fn receipt_of(frame: &Frame) -> receipt::DeliveryReceipt {
 fn config() -> SimConfig {
     SimConfig {
         accounts: vec![SimAccount { system_id: "acct".into(), password: "pw".into(), max_binds: 4 }],
+        // The test ESMEs mostly do not answer unbind: do not wait long.
+        shutdown_grace: Duration::from_millis(200),
         ..SimConfig::default()
     }
 }

@@ -456,6 +456,18 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_is_valid_and_matches_the_defaults() {
+        let c = SimConfig::from_toml(include_str!("../../config/smsc-sim.example.toml")).unwrap();
+        c.validate().unwrap();
+        let d = SimConfig::default();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:2775");
+        assert_eq!((c.window, c.max_frame, c.duplicate_memory), (d.window, d.max_frame, d.duplicate_memory));
+        assert_eq!(c.receipts, d.receipts);
+        assert_eq!(c.accounts, d.accounts);
+        assert_eq!((c.latency, c.mo), (d.latency, None));
+    }
+
+    #[test]
     fn unknown_keys_and_bad_values_name_the_key() {
         assert!(SimConfig::from_toml("windw = 3").is_err());
         let c = SimConfig { error_rate: 1.5, ..SimConfig::default() };

@@ -264,7 +264,9 @@ impl SmscSession {
     /// A delivery routed to this bind.
     pub fn handle_delivery(&mut self, now: Now, job: DeliveryJob, st: &SimState) {
         if !self.state.receives() {
-            self.effects.push(Effect::Schedule { due: now.at, job });
+            // Routed here just as the bind stopped receiving (unbinding):
+            // a later try, so the job cannot bounce straight back.
+            self.retry(now, job, st);
             return;
         }
         if let Err(job) = self.outbound.push(job) {
@@ -384,3 +386,7 @@ impl SmscSession {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "session_tests.rs"]
+mod tests;

@@ -144,3 +144,22 @@ impl SimStats {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_render_under_their_prefix_and_counts_show_in_the_line() {
+        let mut registry = Registry::default();
+        let m = SimMetrics::register(registry.sub_registry_with_prefix("simgate"));
+        m.submits_accepted.inc();
+        m.binds.get_or_create(&AccountLabel { account: "gw".into() }).inc();
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+        assert!(text.contains("simgate_smsc_sim_submits_accepted_total 1"), "{text}");
+        assert!(text.contains("simgate_smsc_sim_binds{account=\"gw\"} 1"), "{text}");
+        let stats = SimStats { submits_accepted: 3, duplicate_submits: 0, ..SimStats::default() };
+        assert!(stats.line().contains("submits=3 dup=0"));
+    }
+}
