@@ -44,7 +44,11 @@ fn written(s: &mut SmscSession) -> Vec<(CommandId, CommandStatus, u32)> {
 }
 
 fn bind(s: &mut SmscSession, now: Now, st: &SimState) {
-    let b = Bind { system_id: SystemId::new(b"a").unwrap(), password: Password::new(b"p").unwrap(), ..Bind::default() };
+    let b = Bind {
+        system_id: SystemId::new(b"a").unwrap(),
+        password: Password::new(b"p").unwrap(),
+        ..Bind::default()
+    };
     feed(s, now, st, Pdu::new(CommandStatus::ESME_ROK, 1, Body::BindTransceiver(b)));
     assert_eq!(written(s), vec![(CommandId::BindTransceiverResp, CommandStatus::ESME_ROK, 1)]);
 }
@@ -73,7 +77,10 @@ fn a_delayed_response_leaves_at_its_deadline_and_the_receipt_is_scheduled() {
     assert_eq!(s.poll_timeout(&st), Some(t0 + Duration::from_millis(31)));
     let effects: Vec<Effect> = s.take_effects().collect();
     let [Effect::Schedule { due, job }] = &effects[..] else { panic!("{effects:?}") };
-    assert!(*due >= t0 + Duration::from_millis(51) && *due <= t0 + Duration::from_millis(201), "receipt delay");
+    assert!(
+        *due >= t0 + Duration::from_millis(51) && *due <= t0 + Duration::from_millis(201),
+        "receipt delay"
+    );
     assert_eq!(job.origin, Some(1));
     s.handle_timeout(at(t0, 30), &st);
     assert!(written(&mut s).is_empty(), "not yet");
