@@ -104,8 +104,8 @@ impl Default for SimConfig {
 }
 
 /// One account: the credentials a bind must present and how many binds
-/// it may hold at once.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// it may hold at once. `Debug` leaves the password out.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SimAccount {
     /// system_id, at most 15 characters (v3.4 4.1.1).
@@ -114,6 +114,16 @@ pub struct SimAccount {
     pub password: String,
     /// Binds held at once; one more is refused with ESME_RBINDFAIL.
     pub max_binds: usize,
+}
+
+impl std::fmt::Debug for SimAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimAccount")
+            .field("system_id", &self.system_id)
+            .field("password", &"<redacted>")
+            .field("max_binds", &self.max_binds)
+            .finish()
+    }
 }
 
 impl Default for SimAccount {
@@ -313,8 +323,25 @@ impl Default for MoPlan {
 
 impl SimConfig {
     /// Reads a TOML file's text (unknown keys refused).
+    /// The error gives the parser's message and the line, never the
+    /// line's text (it may hold a password).
     pub fn from_toml(text: &str) -> Result<Self, SimError> {
-        toml::from_str(text).map_err(|e| SimError::Config(e.to_string().replace('\n', " ")))
+        toml::from_str(text).map_err(|e: toml::de::Error| {
+            let line = e.span().map(|s| text.get(..s.start).map_or(1, |t| t.matches('\n').count() + 1));
+            // serde echoes a bad value; on a password line, say only why.
+            let on_password = e.span().and_then(|s| text.get(..s.start)).is_some_and(|t| {
+                t.rsplit('\n').next().is_some_and(|l| l.trim_start().starts_with("password"))
+            });
+            let message = if on_password {
+                "password: a string of at most 8 characters".to_owned()
+            } else {
+                e.message().replace('\n', " ")
+            };
+            SimError::Config(match line {
+                Some(line) => format!("line {line}: {message}"),
+                None => message,
+            })
+        })
     }
 
     /// Checks every value; the error names the key.
@@ -469,7 +496,13 @@ mod tests {
 
     #[test]
     fn unknown_keys_and_bad_values_name_the_key() {
-        assert!(SimConfig::from_toml("windw = 3").is_err());
+        let err = SimConfig::from_toml("window = 3\nwindw = 3").unwrap_err().to_string();
+        assert!(err.contains("line 2") && err.contains("windw"), "{err}");
+        let err = SimConfig::from_toml("[[accounts]]\nsystem_id = \"a\"\npassword = 12345678\nmax_binds = 1")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("12345678"), "no password echoed: {err}");
+        assert!(!format!("{:?}", SimConfig::default()).contains("password: \"simgate\""));
         let c = SimConfig { error_rate: 1.5, ..SimConfig::default() };
         assert!(c.validate().unwrap_err().to_string().contains("error_rate"));
         let mut c = SimConfig::default();
