@@ -186,3 +186,33 @@ async fn serve_metrics(addr: SocketAddr, registry: Arc<Registry>) -> std::io::Re
     });
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::{CommandFactory, Parser};
+
+    fn args(flags: &[&str]) -> SmscSimArgs {
+        let cli = Cli::try_parse_from([&["simgate", "smsc-sim"], flags].concat()).unwrap();
+        match cli.command {
+            Command::SmscSim(args) => args,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn flags_override_the_defaults() {
+        Cli::command().debug_assert();
+        let a = args(&["--listen", "127.0.0.1:2775", "--account", "x:y:3", "--account", "z:w:1"]);
+        let c = build_config(&args(&["--receipts", "off", "--mo-rate", "2.5"])).unwrap();
+        assert!(!c.receipts.enabled);
+        assert_eq!(c.mo.map(|m| m.rate), Some(2.5));
+        let c = build_config(&a).unwrap();
+        assert_eq!(c.listen.port(), 2775);
+        assert_eq!(c.accounts.iter().map(|a| a.max_binds).collect::<Vec<_>>(), vec![3, 1]);
+        assert!(build_config(&args(&["--account", "too:long-password:1"])).is_err());
+        assert!(Cli::try_parse_from(["simgate", "smsc-sim", "--receipts", "maybe"]).is_err());
+    }
+}
