@@ -26,4 +26,6 @@ pub mod state;
 #[cfg(feature = "mongo")]
 pub mod store;
 #[cfg(feature = "server")]
+pub mod smsc_sim;
+#[cfg(feature = "server")]
 pub mod telemetry;
