@@ -15,6 +15,7 @@ use super::data_sm::{DataSm, DataSmResp};
 use super::deliver_sm::{DeliverSm, DeliverSmResp};
 use super::error::PduError;
 use super::fields::{BodyCodec, ShortMessage};
+use super::stage::Stage;
 use super::query_sm::{QuerySm, QuerySmResp};
 use super::replace_sm::ReplaceSm;
 use super::submit_multi::{SubmitMulti, SubmitMultiResp};
@@ -70,7 +71,7 @@ macro_rules! bodies {
             }
 
             /// Write the mandatory fields.
-            pub(crate) fn write<B: BufMut>(&self, buf: &mut B) {
+            pub(crate) fn write<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
                 match self {
                     $(Body::$variant(b) => b.write(buf),)*
                     _ => {}

@@ -7,7 +7,8 @@
 //! It never allocates: TLVs and the submit_multi lists keep their validated
 //! octets and are parsed again, cheaply, when iterated (see [`list`]).
 //! [`Pdu::encode`] computes the length first, writes the header with it,
-//! then the body, and never allocates. Limits are enforced both ways, so a
+//! then the body, and never allocates; it writes through a small buffer
+//! on the stack ([`stage`]), so the output sees one `put_slice` per PDU. Limits are enforced both ways, so a
 //! PDU simgate sends is one it would accept.
 
 pub mod alert_notification;
@@ -26,6 +27,7 @@ pub mod list;
 pub mod query_sm;
 pub mod replace_sm;
 pub mod sm_fields;
+pub mod stage;
 pub mod status;
 pub mod submit_multi;
 pub mod submit_sm;
@@ -56,10 +58,18 @@ pub use header::{HEADER_LEN, Header};
 pub use query_sm::{QuerySm, QuerySmResp};
 pub use replace_sm::ReplaceSm;
 pub use sm_fields::SmFields;
+pub use stage::Stage;
 pub use status::CommandStatus;
 pub use submit_multi::{DestAddress, SubmitMulti, SubmitMultiResp, UnsuccessSme};
 pub use submit_sm::{SubmitSm, SubmitSmResp};
 pub use tlv::{Tlv, TlvTag, Tlvs};
+
+/// Octets of the write buffer for PDUs up to this size (a
+/// submit_sm_resp, a bind); see [`stage`].
+const SMALL_STAGE: usize = 64;
+/// Octets of the write buffer for larger PDUs: a submit_sm or deliver_sm
+/// with a 160-octet message and a few TLVs fits in one piece.
+const STAGE: usize = 320;
 
 /// One PDU: header fields, mandatory fields, TLVs in wire order.
 /// command_length and command_id are derived from the body and TLVs.
@@ -163,16 +173,32 @@ impl<'a> Pdu<'a> {
         if buf.remaining_mut() < len {
             return Err(PduError::TooLarge { len });
         }
-        Header {
+        let header = Header {
             command_length,
             command_id: self.command_id().as_u32(),
             command_status: self.command_status,
             sequence_number: self.sequence_number,
         }
-        .write(buf);
-        self.body.write(buf);
-        self.tlvs.write(buf);
+        .to_bytes();
+        // Zeroing a buffer larger than the PDU costs more than it saves:
+        // responses and binds fit the small one, messages the large one,
+        // and anything larger is written through it in pieces.
+        if len <= SMALL_STAGE {
+            self.write_staged(&header, &mut [0u8; SMALL_STAGE], buf);
+        } else {
+            self.write_staged(&header, &mut [0u8; STAGE], buf);
+        }
         Ok(())
+    }
+
+    /// Header, mandatory fields and TLVs through `stage` into `buf`.
+    #[inline]
+    fn write_staged<B: BufMut>(&self, header: &[u8; HEADER_LEN], stage: &mut [u8], buf: &mut B) {
+        let mut out = Stage::new(stage, buf);
+        out.put_slice(header);
+        self.body.write(&mut out);
+        self.tlvs.write_staged(&mut out);
+        out.finish();
     }
 
     /// Encode into a new vector (one allocation of the exact size).

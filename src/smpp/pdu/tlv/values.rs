@@ -6,6 +6,7 @@ use bytes::BufMut;
 
 use crate::smpp::pdu::cstring::{COctetString, OctetString, SmppTime};
 use crate::smpp::pdu::error::PduError;
+use crate::smpp::pdu::stage::Stage;
 use crate::smpp::pdu::status::CommandStatus;
 
 /// A TLV value: decoded from exactly the value octets, sized, written.
@@ -15,7 +16,7 @@ pub trait TlvValue<'a>: Sized + Copy {
     /// Octets of the value on the wire.
     fn value_len(&self) -> usize;
     /// Write the value.
-    fn write_value<B: BufMut>(&self, buf: &mut B);
+    fn write_value<B: BufMut>(&self, buf: &mut Stage<'_, B>);
 }
 
 fn fixed<const N: usize>(tag: u16, value: &[u8]) -> Result<[u8; N], PduError> {
@@ -29,7 +30,7 @@ impl TlvValue<'_> for u8 {
     fn value_len(&self) -> usize {
         1
     }
-    fn write_value<B: BufMut>(&self, buf: &mut B) {
+    fn write_value<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
         buf.put_u8(*self);
     }
 }
@@ -41,7 +42,7 @@ impl TlvValue<'_> for u16 {
     fn value_len(&self) -> usize {
         2
     }
-    fn write_value<B: BufMut>(&self, buf: &mut B) {
+    fn write_value<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
         buf.put_u16(*self);
     }
 }
@@ -53,7 +54,7 @@ impl TlvValue<'_> for u32 {
     fn value_len(&self) -> usize {
         4
     }
-    fn write_value<B: BufMut>(&self, buf: &mut B) {
+    fn write_value<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
         buf.put_u32(*self);
     }
 }
@@ -65,7 +66,7 @@ impl TlvValue<'_> for CommandStatus {
     fn value_len(&self) -> usize {
         4
     }
-    fn write_value<B: BufMut>(&self, buf: &mut B) {
+    fn write_value<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
         buf.put_u32(self.0);
     }
 }
@@ -77,8 +78,8 @@ impl<'a, const MAX: usize> TlvValue<'a> for COctetString<'a, MAX> {
     fn value_len(&self) -> usize {
         self.wire_len()
     }
-    fn write_value<B: BufMut>(&self, buf: &mut B) {
-        self.write(buf);
+    fn write_value<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
+        buf.put_cstr(self.as_bytes());
     }
 }
 
@@ -89,8 +90,8 @@ impl<'a> TlvValue<'a> for SmppTime<'a> {
     fn value_len(&self) -> usize {
         self.wire_len()
     }
-    fn write_value<B: BufMut>(&self, buf: &mut B) {
-        self.write(buf);
+    fn write_value<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
+        buf.put_cstr(self.as_bytes());
     }
 }
 
@@ -101,7 +102,7 @@ impl<'a, const MIN: usize, const MAX: usize> TlvValue<'a> for OctetString<'a, MI
     fn value_len(&self) -> usize {
         self.len()
     }
-    fn write_value<B: BufMut>(&self, buf: &mut B) {
+    fn write_value<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
         buf.put_slice(self.as_bytes());
     }
 }
@@ -157,7 +158,7 @@ impl TlvValue<'_> for MessageState {
     fn value_len(&self) -> usize {
         1
     }
-    fn write_value<B: BufMut>(&self, buf: &mut B) {
+    fn write_value<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
         buf.put_u8(self.0);
     }
 }
@@ -182,7 +183,7 @@ macro_rules! octet_and_u16 {
             fn value_len(&self) -> usize {
                 3
             }
-            fn write_value<B: BufMut>(&self, buf: &mut B) {
+            fn write_value<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
                 buf.put_u8(self.$a);
                 buf.put_u16(self.$b);
             }
@@ -264,7 +265,7 @@ macro_rules! format_and_data {
             fn value_len(&self) -> usize {
                 1 + self.data.len()
             }
-            fn write_value<B: BufMut>(&self, buf: &mut B) {
+            fn write_value<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
                 buf.put_u8(self.format);
                 buf.put_slice(self.data);
             }
@@ -311,7 +312,7 @@ impl TlvValue<'_> for AlertOnMessageDelivery {
     fn value_len(&self) -> usize {
         usize::from(self.0.is_some())
     }
-    fn write_value<B: BufMut>(&self, buf: &mut B) {
+    fn write_value<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
         if let Some(b) = self.0 {
             buf.put_u8(b);
         }
