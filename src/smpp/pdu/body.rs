@@ -15,9 +15,9 @@ use super::data_sm::{DataSm, DataSmResp};
 use super::deliver_sm::{DeliverSm, DeliverSmResp};
 use super::error::PduError;
 use super::fields::{BodyCodec, ShortMessage};
-use super::stage::Stage;
 use super::query_sm::{QuerySm, QuerySmResp};
 use super::replace_sm::ReplaceSm;
+use super::stage::Stage;
 use super::submit_multi::{SubmitMulti, SubmitMultiResp};
 use super::submit_sm::{SubmitSm, SubmitSmResp};
 

@@ -68,8 +68,9 @@ pub use tlv::{Tlv, TlvTag, Tlvs};
 /// submit_sm_resp, a bind); see [`stage`].
 const SMALL_STAGE: usize = 64;
 /// Octets of the write buffer for larger PDUs: a submit_sm or deliver_sm
-/// with a 160-octet message and a few TLVs fits in one piece.
-const STAGE: usize = 320;
+/// with a 160-octet message and a few TLVs fits in one piece, and a
+/// buffer of this size is zeroed with a few stores, without a call.
+const STAGE: usize = 256;
 
 /// One PDU: header fields, mandatory fields, TLVs in wire order.
 /// command_length and command_id are derived from the body and TLVs.
@@ -197,7 +198,9 @@ impl<'a> Pdu<'a> {
         let mut out = Stage::new(stage, buf);
         out.put_slice(header);
         self.body.write(&mut out);
-        self.tlvs.write_staged(&mut out);
+        if !self.tlvs.is_empty() {
+            self.tlvs.write_staged(&mut out);
+        }
         out.finish();
     }
 

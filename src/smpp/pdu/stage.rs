@@ -9,7 +9,9 @@
 //! whole PDU. A PDU larger than the buffer is written in pieces: the
 //! buffer is passed on whenever it is full, and a value at least as large
 //! as the buffer (a long message_payload) goes to the output directly.
-//! Nothing here can panic, and no code here is `unsafe`.
+//! Nothing here can panic, and no code here is `unsafe`. The writes are
+//! `inline(always)`: a write of a few constant octets must become a few
+//! stores, not a call to copy them.
 
 use bytes::BufMut;
 
@@ -33,7 +35,7 @@ impl<'s, B: BufMut> Stage<'s, B> {
     }
 
     /// Write `src`.
-    #[inline]
+    #[inline(always)]
     pub fn put_slice(&mut self, src: &[u8]) {
         // `pos <= stage.len()` and both lengths are at most isize::MAX, so
         // the sum does not overflow.
@@ -48,7 +50,7 @@ impl<'s, B: BufMut> Stage<'s, B> {
     }
 
     /// Write one octet.
-    #[inline]
+    #[inline(always)]
     pub fn put_u8(&mut self, octet: u8) {
         match self.stage.get_mut(self.pos) {
             Some(dst) => {
@@ -60,21 +62,25 @@ impl<'s, B: BufMut> Stage<'s, B> {
     }
 
     /// Write a 2-octet integer, big-endian (SMPP v3.4 3.1).
-    #[inline]
+    #[inline(always)]
     pub fn put_u16(&mut self, value: u16) {
         self.put_slice(&value.to_be_bytes());
     }
 
     /// Write a 4-octet integer, big-endian (SMPP v3.4 3.1).
-    #[inline]
+    #[inline(always)]
     pub fn put_u32(&mut self, value: u32) {
         self.put_slice(&value.to_be_bytes());
     }
 
     /// Write a C-octet string: the characters, then the NUL (v3.4 3.1).
-    #[inline]
+    #[inline(always)]
     pub fn put_cstr(&mut self, chars: &[u8]) {
-        self.put_slice(chars);
+        // A NULL string is common (service_type, the times) and skipping
+        // it saves a call to copy nothing.
+        if !chars.is_empty() {
+            self.put_slice(chars);
+        }
         self.put_u8(0);
     }
 

@@ -77,10 +77,7 @@ macro_rules! tlv_enum {
             /// `Tlvs::summary` bounds every value to u16 before a PDU is written.
             fn write_tlv<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
                 match self {
-                    $(Tlv::$variant(v) => {
-                        put_tlv_header(buf, TlvTag::$tag.0, v.value_len());
-                        v.write_value(buf);
-                    })*
+                    $(Tlv::$variant(v) => v.write_tlv(TlvTag::$tag.0, buf),)*
                     Tlv::Unknown { tag, value } => {
                         put_tlv_header(buf, *tag, value.len());
                         buf.put_slice(value);
@@ -252,7 +249,7 @@ impl<'a> super::list::WireItem<'a> for Tlv<'a> {
     }
 }
 
-/// Tag and length in one write: one capacity check instead of two.
+/// Tag and length in one write, for a value written after it.
 fn put_tlv_header<B: BufMut>(buf: &mut Stage<'_, B>, tag: u16, len: usize) {
     let [t0, t1] = tag.to_be_bytes();
     let [l0, l1] = u16::try_from(len).unwrap_or(u16::MAX).to_be_bytes();
@@ -273,6 +270,9 @@ impl<'a> Tlvs<'a> {
     /// A decoded list was checked when it was read; only its tags are
     /// scanned, and only for message_payload.
     pub(crate) fn summary(&self) -> Result<TlvSummary, PduError> {
+        if self.is_empty() {
+            return Ok(TlvSummary { wire_len: 0, has_message_payload: false });
+        }
         if let Some(octets) = self.wire_octets() {
             return Ok(TlvSummary {
                 wire_len: octets.len(),

@@ -17,6 +17,30 @@ pub trait TlvValue<'a>: Sized + Copy {
     fn value_len(&self) -> usize;
     /// Write the value.
     fn write_value<B: BufMut>(&self, buf: &mut Stage<'_, B>);
+    /// Write the whole TLV with `tag`: tag, length (bounded to u16 by
+    /// `Tlvs::summary` before a PDU is written), value (v3.4 5.3.1).
+    /// Values of fixed size write all of it in one piece.
+    #[inline]
+    fn write_tlv<B: BufMut>(&self, tag: u16, buf: &mut Stage<'_, B>) {
+        let [t0, t1] = tag.to_be_bytes();
+        let [l0, l1] = u16::try_from(self.value_len()).unwrap_or(u16::MAX).to_be_bytes();
+        buf.put_slice(&[t0, t1, l0, l1]);
+        self.write_value(buf);
+    }
+}
+
+/// A whole TLV with a value of `N` octets: tag, length, value, for a
+/// single write.
+#[inline]
+fn fixed_tlv<const N: usize>(tag: u16, value: [u8; N], tlv: &mut [u8]) {
+    let [t0, t1] = tag.to_be_bytes();
+    let [l0, l1] = u16::try_from(N).unwrap_or(u16::MAX).to_be_bytes();
+    if let [h0, h1, h2, h3, rest @ ..] = tlv {
+        [*h0, *h1, *h2, *h3] = [t0, t1, l0, l1];
+        for (dst, octet) in rest.iter_mut().zip(value) {
+            *dst = octet;
+        }
+    }
 }
 
 fn fixed<const N: usize>(tag: u16, value: &[u8]) -> Result<[u8; N], PduError> {
@@ -33,6 +57,12 @@ impl TlvValue<'_> for u8 {
     fn write_value<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
         buf.put_u8(*self);
     }
+    #[inline]
+    fn write_tlv<B: BufMut>(&self, tag: u16, buf: &mut Stage<'_, B>) {
+        let mut tlv = [0u8; 5];
+        fixed_tlv(tag, [*self], &mut tlv);
+        buf.put_slice(&tlv);
+    }
 }
 
 impl TlvValue<'_> for u16 {
@@ -44,6 +74,12 @@ impl TlvValue<'_> for u16 {
     }
     fn write_value<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
         buf.put_u16(*self);
+    }
+    #[inline]
+    fn write_tlv<B: BufMut>(&self, tag: u16, buf: &mut Stage<'_, B>) {
+        let mut tlv = [0u8; 6];
+        fixed_tlv(tag, self.to_be_bytes(), &mut tlv);
+        buf.put_slice(&tlv);
     }
 }
 
@@ -57,6 +93,12 @@ impl TlvValue<'_> for u32 {
     fn write_value<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
         buf.put_u32(*self);
     }
+    #[inline]
+    fn write_tlv<B: BufMut>(&self, tag: u16, buf: &mut Stage<'_, B>) {
+        let mut tlv = [0u8; 8];
+        fixed_tlv(tag, self.to_be_bytes(), &mut tlv);
+        buf.put_slice(&tlv);
+    }
 }
 
 impl TlvValue<'_> for CommandStatus {
@@ -68,6 +110,12 @@ impl TlvValue<'_> for CommandStatus {
     }
     fn write_value<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
         buf.put_u32(self.0);
+    }
+    #[inline]
+    fn write_tlv<B: BufMut>(&self, tag: u16, buf: &mut Stage<'_, B>) {
+        let mut tlv = [0u8; 8];
+        fixed_tlv(tag, self.0.to_be_bytes(), &mut tlv);
+        buf.put_slice(&tlv);
     }
 }
 
@@ -161,6 +209,12 @@ impl TlvValue<'_> for MessageState {
     fn write_value<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
         buf.put_u8(self.0);
     }
+    #[inline]
+    fn write_tlv<B: BufMut>(&self, tag: u16, buf: &mut Stage<'_, B>) {
+        let mut tlv = [0u8; 5];
+        fixed_tlv(tag, [self.0], &mut tlv);
+        buf.put_slice(&tlv);
+    }
 }
 
 /// A 3-octet value: one octet of kind, two of value. Shared layout of
@@ -186,6 +240,12 @@ macro_rules! octet_and_u16 {
             fn write_value<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
                 buf.put_u8(self.$a);
                 buf.put_u16(self.$b);
+            }
+            fn write_tlv<B: BufMut>(&self, tag: u16, buf: &mut Stage<'_, B>) {
+                let [b0, b1] = self.$b.to_be_bytes();
+                let mut tlv = [0u8; 7];
+        fixed_tlv(tag, [self.$a, b0, b1], &mut tlv);
+        buf.put_slice(&tlv);
             }
         }
     };
