@@ -81,6 +81,7 @@ macro_rules! bodies {
             /// Check limits the field types cannot express, and return the
             /// octets of the mandatory fields (one match for both: encode
             /// needs them together).
+            #[inline]
             pub(crate) fn checked_wire_len(&self) -> Result<usize, PduError> {
                 match self {
                     $(Body::$variant(b) => b.check().map(|()| b.wire_len()),)*
