@@ -98,6 +98,14 @@ impl<'a, T: WireItem<'a>> WireList<'a, T> {
         }
     }
 
+    /// The items, when the list was built by the application.
+    pub(crate) fn items(&self) -> Option<&[T]> {
+        match &self.repr {
+            Repr::Wire { .. } => None,
+            Repr::Items(items) => Some(items),
+        }
+    }
+
     /// The validated octets, when the list was decoded from a frame.
     pub(crate) fn wire_octets(&self) -> Option<&'a [u8]> {
         match &self.repr {

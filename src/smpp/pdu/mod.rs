@@ -38,6 +38,8 @@ mod tests;
 
 use bytes::BufMut;
 
+use fields::BodyCodec;
+
 pub use alert_notification::AlertNotification;
 pub use bind::{Bind, BindResp, Outbind};
 pub use body::Body;
@@ -162,7 +164,19 @@ impl<'a> Pdu<'a> {
     /// Check the PDU, then write it: header with the precomputed length,
     /// mandatory fields, TLVs. Nothing is written when a check fails.
     pub fn encode<B: BufMut>(&self, buf: &mut B) -> Result<(), PduError> {
-        let body_len = self.body.checked_wire_len()?;
+        // One match on the body's variant, which calls `encode_body` for
+        // that body's type: checks, length and writes are then compiled
+        // for one known layout.
+        self.body.encode_pdu(self, buf)
+    }
+
+    /// [`Pdu::encode`] once the body's type is known; `body` is the
+    /// content of `self.body`. Not inlined into the dispatch, which stays
+    /// a jump table.
+    #[inline(never)]
+    fn encode_body<'b, T: BodyCodec<'b>, B: BufMut>(&self, body: &T, buf: &mut B) -> Result<(), PduError> {
+        body.check()?;
+        let body_len = body.wire_len();
         // One pass over the TLVs: their lengths, their bounds, and whether
         // message_payload is there for the rules below.
         let tlvs = self.tlvs.summary()?;
@@ -185,19 +199,25 @@ impl<'a> Pdu<'a> {
         // responses and binds fit the small one, messages the large one,
         // and anything larger is written through it in pieces.
         if len <= SMALL_STAGE {
-            self.write_staged(&header, &mut [0u8; SMALL_STAGE], buf);
+            self.write_staged(&header, body, &mut [0u8; SMALL_STAGE], buf);
         } else {
-            self.write_staged(&header, &mut [0u8; STAGE], buf);
+            self.write_staged(&header, body, &mut [0u8; STAGE], buf);
         }
         Ok(())
     }
 
     /// Header, mandatory fields and TLVs through `stage` into `buf`.
     #[inline]
-    fn write_staged<B: BufMut>(&self, header: &[u8; HEADER_LEN], stage: &mut [u8], buf: &mut B) {
+    fn write_staged<'b, T: BodyCodec<'b>, B: BufMut>(
+        &self,
+        header: &[u8; HEADER_LEN],
+        body: &T,
+        stage: &mut [u8],
+        buf: &mut B,
+    ) {
         let mut out = Stage::new(stage, buf);
         out.put_slice(header);
-        self.body.write(&mut out);
+        body.write(&mut out);
         if !self.tlvs.is_empty() {
             self.tlvs.write_staged(&mut out);
         }
@@ -213,6 +233,7 @@ impl<'a> Pdu<'a> {
 }
 
 /// Rules that tie the body to its TLVs, checked on both sides.
+#[inline]
 /// `has` tells whether the PDU carries a TLV with the given tag.
 fn check_rules(status: CommandStatus, body: &Body<'_>, has: impl Fn(TlvTag) -> bool) -> Result<(), PduError> {
     match body {

@@ -66,6 +66,7 @@ macro_rules! tlv_enum {
 
             /// The tag and the value's length, from one match on the
             /// variant (what [`Tlvs::summary`] needs of each TLV).
+            #[inline]
             fn tag_and_len(&self) -> (TlvTag, usize) {
                 match self {
                     $(Tlv::$variant(v) => (TlvTag::$tag, v.value_len()),)*
@@ -280,7 +281,7 @@ impl<'a> Tlvs<'a> {
             });
         }
         let mut summary = TlvSummary { wire_len: 0, has_message_payload: false };
-        for tlv in self.iter() {
+        for tlv in self.items().unwrap_or_default() {
             let (tag, len) = tlv.tag_and_len();
             if len > usize::from(u16::MAX) {
                 return Err(PduError::TlvLength { tag: tag.0, len });
