@@ -157,9 +157,12 @@ impl FieldCodec for super::status::CommandStatus {
 
 /// Declare a body of fixed field layout: the struct (all fields public,
 /// in wire order) and its [`BodyCodec`], each field read by the parser
-/// given after `=`.
+/// given after `=`. Fields are written one [`FieldCodec::write_field`]
+/// each, or, after `write_with method;`, by that method of the struct
+/// (for a hot body that writes adjacent fixed octets together).
 macro_rules! pdu_body {
     (
+        $(write_with $writer:ident;)?
         $(#[$doc:meta])*
         pub struct $name:ident<'a> {
             $($(#[$fdoc:meta])* $field:ident: $ty:ty = $parse:expr,)*
@@ -187,9 +190,15 @@ macro_rules! pdu_body {
                 &self,
                 buf: &mut $crate::smpp::pdu::stage::Stage<'_, B>,
             ) {
-                $($crate::smpp::pdu::fields::FieldCodec::write_field(&self.$field, buf);)*
+                $crate::smpp::pdu::fields::pdu_body!(@write self buf [$($writer)?] $($field)*);
             }
         }
+    };
+    (@write $self:ident $buf:ident [] $($field:ident)*) => {
+        $($crate::smpp::pdu::fields::FieldCodec::write_field(&$self.$field, $buf);)*
+    };
+    (@write $self:ident $buf:ident [$writer:ident] $($field:ident)*) => {
+        $self.$writer($buf)
     };
 }
 pub(crate) use pdu_body;
