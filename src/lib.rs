@@ -10,6 +10,8 @@
 pub mod backends;
 #[cfg(feature = "server")]
 pub mod cli;
+#[cfg(all(feature = "kafka", feature = "mongo"))]
+pub mod events;
 #[cfg(feature = "server")]
 pub mod http;
 #[cfg(feature = "server")]
@@ -21,6 +23,8 @@ pub mod settings;
 pub mod smpp;
 #[cfg(feature = "server")]
 pub mod sms;
+#[cfg(feature = "server")]
+pub mod smsc_sim;
 #[cfg(feature = "redis")]
 pub mod state;
 #[cfg(feature = "mongo")]

@@ -36,6 +36,14 @@ pub enum ServeError {
     /// A backend client could not be created from its settings.
     #[error(transparent)]
     Backend(#[from] crate::backends::BackendError),
+    /// The SMS side could not be set up from its settings.
+    #[cfg(all(feature = "kafka", feature = "mongo", feature = "redis"))]
+    #[error(transparent)]
+    Sms(#[from] crate::sms::service::SmsError),
+    /// The events producer could not be created from its settings.
+    #[cfg(all(feature = "kafka", feature = "mongo"))]
+    #[error(transparent)]
+    Events(#[from] crate::events::EventError),
     /// Signal handlers could not be installed.
     #[error("cannot install signal handlers: {0}")]
     Signals(std::io::Error),
@@ -59,6 +67,25 @@ pub async fn serve(settings: Settings) -> Result<ServeOutcome, ServeError> {
     let backends =
         Backends::start(&settings, &health, registry.sub_registry_with_prefix(METRIC_PREFIX), &shutdown)
             .await?;
+    // Events (docs/events.md): the sink is for the SMPP and API components;
+    // its relay runs under `shutdown`, which drains it.
+    #[cfg(all(feature = "kafka", feature = "mongo"))]
+    let events = crate::events::start(
+        &settings,
+        &backends,
+        registry.sub_registry_with_prefix(METRIC_PREFIX),
+        &shutdown,
+    )?;
+    // The SMS side: binds, MT worker, MO and receipts (docs/smpp-binds.md).
+    #[cfg(all(feature = "kafka", feature = "mongo", feature = "redis"))]
+    let sms = crate::sms::service::SmsService::start(
+        &settings,
+        &backends,
+        events,
+        registry.sub_registry_with_prefix(METRIC_PREFIX),
+        &shutdown,
+    )
+    .await?;
 
     let http_listener = TcpListener::bind(settings.http.listen)
         .await
@@ -74,8 +101,17 @@ pub async fn serve(settings: Settings) -> Result<ServeOutcome, ServeError> {
     let http_metrics = HttpMetrics::register(
         registry.sub_registry_with_prefix(METRIC_PREFIX).sub_registry_with_prefix("http"),
     );
+    let keys = settings.api.load_keys().unwrap_or_else(|err| {
+        tracing::error!(%err, "API keys unreadable: every /v1 request is refused");
+        Vec::new()
+    });
+    let keys = crate::http::api::ApiKeys::new(&keys, http_metrics.auth_failures.clone());
+    #[cfg(all(feature = "kafka", feature = "mongo", feature = "redis"))]
+    let v1 = crate::http::api::routes(keys, sms.messages.clone());
+    #[cfg(not(all(feature = "kafka", feature = "mongo", feature = "redis")))]
+    let v1 = crate::http::api::routes(keys);
     let state = AppState { health: health.clone(), registry: Arc::new(registry) };
-    let app = router(state, &settings.http, http_metrics);
+    let app = router(state, &settings.http, http_metrics, v1);
     let stop_accepting = shutdown.token();
     shutdown.spawn(async move {
         let served = axum::serve(http_listener, app)

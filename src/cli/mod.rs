@@ -7,6 +7,7 @@
 mod config_cmd;
 mod healthcheck;
 mod pdu_cmd;
+pub mod smsc_sim_cmd;
 
 use crate::serve::{ServeOutcome, serve};
 use crate::settings::{EX_CONFIG, Settings};
@@ -43,6 +44,9 @@ pub enum Command {
         #[arg(long, default_value = "3s", value_parser = humantime::parse_duration)]
         timeout: std::time::Duration,
     },
+    /// Run the SMSC simulator: an SMPP server for tests, demos and load
+    /// tests (docs/smsc-sim.md).
+    SmscSim(smsc_sim_cmd::SmscSimArgs),
     /// Inspect settings.
     Config {
         /// What to do with them.
@@ -76,6 +80,7 @@ pub fn main() -> ExitCode {
         Command::Config { command } => config_cmd::run(command),
         Command::Healthcheck { addr, timeout } => healthcheck::run(addr, timeout),
         Command::Pdu { command } => pdu_cmd::run(command),
+        Command::SmscSim(args) => smsc_sim_cmd::run(args),
     }
 }
 

@@ -32,7 +32,7 @@ pub struct AppState {
 }
 
 /// The router with the operational endpoints and the request bounds.
-pub fn router(state: AppState, settings: &HttpSettings, metrics: HttpMetrics) -> Router {
+pub fn router(state: AppState, settings: &HttpSettings, metrics: HttpMetrics, v1: Router) -> Router {
     Router::new()
         .route("/health", get(probes::health))
         .route("/livez", get(probes::livez))
@@ -40,6 +40,7 @@ pub fn router(state: AppState, settings: &HttpSettings, metrics: HttpMetrics) ->
         .route("/metrics", get(probes::metrics))
         .fallback(not_found)
         .with_state(state)
+        .nest("/v1", v1)
         .route_layer(axum::middleware::from_fn_with_state(metrics, metrics::track))
         .layer(
             ServiceBuilder::new()

@@ -8,6 +8,7 @@
 //! exits with [`EX_CONFIG`] on it.
 
 mod api;
+mod events;
 mod secret;
 mod sections;
 mod smpp;
@@ -16,6 +17,7 @@ mod store;
 mod validate;
 
 pub use api::{ApiSettings, MIN_API_KEY_LEN};
+pub use events::{EventSettings, MAX_IN_FLIGHT_LIMIT, MAX_RELAY_BATCH, MIN_DELIVERY_TIMEOUT};
 pub use secret::{REDACTED, Secret, SecretUrl};
 pub use sections::*;
 pub use smpp::{BindMode, SmppAccount, SmppSettings};
@@ -62,6 +64,8 @@ pub struct Settings {
     pub sms: SmsSettings,
     /// The MongoDB message store.
     pub store: StoreSettings,
+    /// Events on Kafka and the MongoDB outbox.
+    pub events: EventSettings,
 }
 
 /// A setting that cannot be used, with the key it belongs to.

@@ -80,6 +80,7 @@ impl Settings {
                 ));
             }
         }
+        self.events.validate()?;
         Ok(())
     }
 }

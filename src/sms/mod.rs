@@ -5,4 +5,8 @@
 //! [`crate::smpp`] core, and these modules drive it over sockets.
 
 pub mod bind;
+#[cfg(all(feature = "kafka", feature = "mongo", feature = "redis"))]
+pub mod inbound;
 pub mod mt;
+#[cfg(all(feature = "kafka", feature = "mongo", feature = "redis"))]
+pub mod service;

@@ -13,7 +13,6 @@ use super::fields::{Leaves, Obj, index, octets_to_json, status_from_json, status
 use super::hex::to_hex;
 use super::short_message;
 use super::value::Json;
-use crate::smpp::pdu::list::WireItem;
 use crate::smpp::pdu::tlv::TLV_HEADER_LEN;
 use crate::smpp::pdu::{CommandStatus, Tlv, TlvTag, Tlvs};
 
@@ -95,7 +94,7 @@ pub(crate) struct PayloadContext {
 /// The value octets of a TLV (what follows tag and length on the wire).
 pub(crate) fn value_octets(tlv: &Tlv<'_>) -> Vec<u8> {
     let mut wire = Vec::with_capacity(TLV_HEADER_LEN + tlv.value_len());
-    tlv.write(&mut wire);
+    Tlvs::from_items(vec![*tlv]).write(&mut wire);
     wire.split_off(TLV_HEADER_LEN.min(wire.len()))
 }
 

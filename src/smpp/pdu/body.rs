@@ -17,6 +17,7 @@ use super::error::PduError;
 use super::fields::{BodyCodec, ShortMessage};
 use super::query_sm::{QuerySm, QuerySmResp};
 use super::replace_sm::ReplaceSm;
+use super::stage::Stage;
 use super::submit_multi::{SubmitMulti, SubmitMultiResp};
 use super::submit_sm::{SubmitSm, SubmitSmResp};
 
@@ -69,24 +70,16 @@ macro_rules! bodies {
                 }
             }
 
-            /// Write the mandatory fields.
-            pub(crate) fn write<B: BufMut>(&self, buf: &mut B) {
+            /// Encode `pdu`, whose body this is: the one dispatch on the
+            /// variant in [`super::Pdu::encode`].
+            #[inline]
+            pub(crate) fn encode_pdu<B: BufMut>(&self, pdu: &super::Pdu<'_>, buf: &mut B) -> Result<(), PduError> {
                 match self {
-                    $(Body::$variant(b) => b.write(buf),)*
-                    _ => {}
-                }
-            }
-
-            /// Check limits the field types cannot express, and return the
-            /// octets of the mandatory fields (one match for both: encode
-            /// needs them together).
-            pub(crate) fn checked_wire_len(&self) -> Result<usize, PduError> {
-                match self {
-                    $(Body::$variant(b) => b.check().map(|()| b.wire_len()),)*
+                    $(Body::$variant(b) => pdu.encode_body(b, buf),)*
                     Body::EmptyResponse(id) if !id.is_response() || !Body::has_fields(*id) => {
                         Err(PduError::TruncatedBody)
                     }
-                    _ => Ok(0),
+                    _ => pdu.encode_body(&NoFields, buf),
                 }
             }
         }
@@ -176,4 +169,19 @@ impl<'a> Body<'a> {
             _ => None,
         }
     }
+}
+
+/// The mandatory fields of a PDU that has none (enquire_link, unbind, ...)
+/// or of a response sent without its body.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NoFields;
+
+impl<'a> BodyCodec<'a> for NoFields {
+    fn parse(input: &'a [u8]) -> IResult<&'a [u8], Self, PduError> {
+        Ok((input, NoFields))
+    }
+    fn wire_len(&self) -> usize {
+        0
+    }
+    fn write<B: BufMut>(&self, _buf: &mut Stage<'_, B>) {}
 }

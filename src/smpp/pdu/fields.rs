@@ -7,6 +7,7 @@ use nom::number::complete::{be_u8, be_u32};
 
 use super::cstring::ValueError;
 use super::error::PduError;
+use super::stage::Stage;
 
 /// Decode and encode of one PDU body's mandatory fields. TLVs that follow
 /// them are handled once, for every PDU, in [`super::Pdu`].
@@ -16,7 +17,7 @@ pub trait BodyCodec<'a>: Sized {
     /// Octets of the mandatory fields.
     fn wire_len(&self) -> usize;
     /// Write the mandatory fields.
-    fn write<B: BufMut>(&self, buf: &mut B);
+    fn write<B: BufMut>(&self, buf: &mut Stage<'_, B>);
     /// Check limits the field types cannot express (encode side).
     fn check(&self) -> Result<(), PduError> {
         Ok(())
@@ -104,14 +105,14 @@ pub trait FieldCodec {
     /// Octets on the wire.
     fn field_len(&self) -> usize;
     /// Write the field.
-    fn write_field<B: BufMut>(&self, buf: &mut B);
+    fn write_field<B: BufMut>(&self, buf: &mut Stage<'_, B>);
 }
 
 impl FieldCodec for u8 {
     fn field_len(&self) -> usize {
         1
     }
-    fn write_field<B: BufMut>(&self, buf: &mut B) {
+    fn write_field<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
         buf.put_u8(*self);
     }
 }
@@ -120,8 +121,8 @@ impl<const MAX: usize> FieldCodec for super::cstring::COctetString<'_, MAX> {
     fn field_len(&self) -> usize {
         self.wire_len()
     }
-    fn write_field<B: BufMut>(&self, buf: &mut B) {
-        self.write(buf);
+    fn write_field<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
+        buf.put_cstr(self.as_bytes());
     }
 }
 
@@ -129,8 +130,8 @@ impl FieldCodec for super::cstring::SmppTime<'_> {
     fn field_len(&self) -> usize {
         self.wire_len()
     }
-    fn write_field<B: BufMut>(&self, buf: &mut B) {
-        self.write(buf);
+    fn write_field<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
+        buf.put_cstr(self.as_bytes());
     }
 }
 
@@ -138,8 +139,10 @@ impl FieldCodec for ShortMessage<'_> {
     fn field_len(&self) -> usize {
         self.wire_len()
     }
-    fn write_field<B: BufMut>(&self, buf: &mut B) {
-        self.write(buf);
+    fn write_field<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
+        // The constructor bounds the length to 254.
+        buf.put_u8(u8::try_from(self.0.len()).unwrap_or(u8::MAX));
+        buf.put_slice(self.0);
     }
 }
 
@@ -147,16 +150,19 @@ impl FieldCodec for super::status::CommandStatus {
     fn field_len(&self) -> usize {
         4
     }
-    fn write_field<B: BufMut>(&self, buf: &mut B) {
+    fn write_field<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
         buf.put_u32(self.0);
     }
 }
 
 /// Declare a body of fixed field layout: the struct (all fields public,
 /// in wire order) and its [`BodyCodec`], each field read by the parser
-/// given after `=`.
+/// given after `=`. Fields are written one [`FieldCodec::write_field`]
+/// each, or, after `write_with method;`, by that method of the struct
+/// (for a hot body that writes adjacent fixed octets together).
 macro_rules! pdu_body {
     (
+        $(write_with $writer:ident;)?
         $(#[$doc:meta])*
         pub struct $name:ident<'a> {
             $($(#[$fdoc:meta])* $field:ident: $ty:ty = $parse:expr,)*
@@ -180,10 +186,19 @@ macro_rules! pdu_body {
                 0 $(+ $crate::smpp::pdu::fields::FieldCodec::field_len(&self.$field))*
             }
 
-            fn write<B: bytes::BufMut>(&self, buf: &mut B) {
-                $($crate::smpp::pdu::fields::FieldCodec::write_field(&self.$field, buf);)*
+            fn write<B: bytes::BufMut>(
+                &self,
+                buf: &mut $crate::smpp::pdu::stage::Stage<'_, B>,
+            ) {
+                $crate::smpp::pdu::fields::pdu_body!(@write self buf [$($writer)?] $($field)*);
             }
         }
+    };
+    (@write $self:ident $buf:ident [] $($field:ident)*) => {
+        $($crate::smpp::pdu::fields::FieldCodec::write_field(&$self.$field, $buf);)*
+    };
+    (@write $self:ident $buf:ident [$writer:ident] $($field:ident)*) => {
+        $self.$writer($buf)
     };
 }
 pub(crate) use pdu_body;

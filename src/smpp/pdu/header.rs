@@ -40,11 +40,16 @@ impl Header {
     /// Write the header.
     pub fn write<B: BufMut>(&self, buf: &mut B) {
         // One 16-octet write: one capacity check instead of four.
+        buf.put_slice(&self.to_bytes());
+    }
+
+    /// The 16 octets of the header.
+    pub fn to_bytes(&self) -> [u8; HEADER_LEN] {
         let mut octets = [0u8; HEADER_LEN];
         let fields = [self.command_length, self.command_id, self.command_status.0, self.sequence_number];
         for (chunk, field) in octets.chunks_exact_mut(4).zip(fields) {
             chunk.copy_from_slice(&field.to_be_bytes());
         }
-        buf.put_slice(&octets);
+        octets
     }
 }

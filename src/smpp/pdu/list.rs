@@ -10,6 +10,7 @@ use bytes::BufMut;
 use nom::IResult;
 
 use super::error::PduError;
+use super::stage::Stage;
 
 /// One repeated item: parsed from the front of a slice, sized, written.
 pub trait WireItem<'a>: Copy {
@@ -18,7 +19,7 @@ pub trait WireItem<'a>: Copy {
     /// Octets this item takes on the wire.
     fn wire_len(&self) -> usize;
     /// Write this item.
-    fn write<B: BufMut>(&self, buf: &mut B);
+    fn write<B: BufMut>(&self, buf: &mut Stage<'_, B>);
 }
 
 #[derive(Clone)]
@@ -79,7 +80,29 @@ impl<'a, T: WireItem<'a>> WireList<'a, T> {
     pub fn write<B: BufMut>(&self, buf: &mut B) {
         match &self.repr {
             Repr::Wire { octets, .. } => buf.put_slice(octets),
+            Repr::Items(_) => {
+                let mut stage = [0u8; 128];
+                let mut staged = Stage::new(&mut stage, buf);
+                self.write_staged(&mut staged);
+                staged.finish();
+            }
+        }
+    }
+
+    /// Write every item through `buf` (a decoded list in one piece).
+    #[inline]
+    pub(crate) fn write_staged<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
+        match &self.repr {
+            Repr::Wire { octets, .. } => buf.put_slice(octets),
             Repr::Items(items) => items.iter().for_each(|item| item.write(buf)),
+        }
+    }
+
+    /// The items, when the list was built by the application.
+    pub(crate) fn items(&self) -> Option<&[T]> {
+        match &self.repr {
+            Repr::Wire { .. } => None,
+            Repr::Items(items) => Some(items),
         }
     }
 

@@ -7,7 +7,8 @@
 //! It never allocates: TLVs and the submit_multi lists keep their validated
 //! octets and are parsed again, cheaply, when iterated (see [`list`]).
 //! [`Pdu::encode`] computes the length first, writes the header with it,
-//! then the body, and never allocates. Limits are enforced both ways, so a
+//! then the body, and never allocates; it writes through a small buffer
+//! on the stack ([`stage`]), so the output sees one `put_slice` per PDU. Limits are enforced both ways, so a
 //! PDU simgate sends is one it would accept.
 
 pub mod alert_notification;
@@ -26,6 +27,7 @@ pub mod list;
 pub mod query_sm;
 pub mod replace_sm;
 pub mod sm_fields;
+pub mod stage;
 pub mod status;
 pub mod submit_multi;
 pub mod submit_sm;
@@ -35,6 +37,8 @@ pub mod tlv;
 mod tests;
 
 use bytes::BufMut;
+
+use fields::BodyCodec;
 
 pub use alert_notification::AlertNotification;
 pub use bind::{Bind, BindResp, Outbind};
@@ -56,10 +60,19 @@ pub use header::{HEADER_LEN, Header};
 pub use query_sm::{QuerySm, QuerySmResp};
 pub use replace_sm::ReplaceSm;
 pub use sm_fields::SmFields;
+pub use stage::Stage;
 pub use status::CommandStatus;
 pub use submit_multi::{DestAddress, SubmitMulti, SubmitMultiResp, UnsuccessSme};
 pub use submit_sm::{SubmitSm, SubmitSmResp};
 pub use tlv::{Tlv, TlvTag, Tlvs};
+
+/// Octets of the write buffer for PDUs up to this size (a
+/// submit_sm_resp, a bind); see [`stage`].
+const SMALL_STAGE: usize = 64;
+/// Octets of the write buffer for larger PDUs: a submit_sm or deliver_sm
+/// with a 160-octet message and a few TLVs fits in one piece, and a
+/// buffer of this size is zeroed with a few stores, without a call.
+const STAGE: usize = 256;
 
 /// One PDU: header fields, mandatory fields, TLVs in wire order.
 /// command_length and command_id are derived from the body and TLVs.
@@ -151,7 +164,19 @@ impl<'a> Pdu<'a> {
     /// Check the PDU, then write it: header with the precomputed length,
     /// mandatory fields, TLVs. Nothing is written when a check fails.
     pub fn encode<B: BufMut>(&self, buf: &mut B) -> Result<(), PduError> {
-        let body_len = self.body.checked_wire_len()?;
+        // One match on the body's variant, which calls `encode_body` for
+        // that body's type: checks, length and writes are then compiled
+        // for one known layout.
+        self.body.encode_pdu(self, buf)
+    }
+
+    /// [`Pdu::encode`] once the body's type is known; `body` is the
+    /// content of `self.body`. Not inlined into the dispatch, which stays
+    /// a jump table.
+    #[inline(never)]
+    fn encode_body<'b, T: BodyCodec<'b>, B: BufMut>(&self, body: &T, buf: &mut B) -> Result<(), PduError> {
+        body.check()?;
+        let body_len = body.wire_len();
         // One pass over the TLVs: their lengths, their bounds, and whether
         // message_payload is there for the rules below.
         let tlvs = self.tlvs.summary()?;
@@ -163,16 +188,40 @@ impl<'a> Pdu<'a> {
         if buf.remaining_mut() < len {
             return Err(PduError::TooLarge { len });
         }
-        Header {
+        let header = Header {
             command_length,
             command_id: self.command_id().as_u32(),
             command_status: self.command_status,
             sequence_number: self.sequence_number,
         }
-        .write(buf);
-        self.body.write(buf);
-        self.tlvs.write(buf);
+        .to_bytes();
+        // Zeroing a buffer larger than the PDU costs more than it saves:
+        // responses and binds fit the small one, messages the large one,
+        // and anything larger is written through it in pieces.
+        if len <= SMALL_STAGE {
+            self.write_staged(&header, body, &mut [0u8; SMALL_STAGE], buf);
+        } else {
+            self.write_staged(&header, body, &mut [0u8; STAGE], buf);
+        }
         Ok(())
+    }
+
+    /// Header, mandatory fields and TLVs through `stage` into `buf`.
+    #[inline]
+    fn write_staged<'b, T: BodyCodec<'b>, B: BufMut>(
+        &self,
+        header: &[u8; HEADER_LEN],
+        body: &T,
+        stage: &mut [u8],
+        buf: &mut B,
+    ) {
+        let mut out = Stage::new(stage, buf);
+        out.put_slice(header);
+        body.write(&mut out);
+        if !self.tlvs.is_empty() {
+            self.tlvs.write_staged(&mut out);
+        }
+        out.finish();
     }
 
     /// Encode into a new vector (one allocation of the exact size).
@@ -184,6 +233,7 @@ impl<'a> Pdu<'a> {
 }
 
 /// Rules that tie the body to its TLVs, checked on both sides.
+#[inline]
 /// `has` tells whether the PDU carries a TLV with the given tag.
 fn check_rules(status: CommandStatus, body: &Body<'_>, has: impl Fn(TlvTag) -> bool) -> Result<(), PduError> {
     match body {

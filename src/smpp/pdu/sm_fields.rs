@@ -1,11 +1,15 @@
 //! The mandatory-field layout submit_sm and deliver_sm share (SMPP v3.4
 //! 4.4.1 and 4.6.1: same fields, same order, same limits).
 
+use bytes::BufMut;
+
 use super::cstring::{Address, ServiceType, SmppTime};
 use super::error::Field;
 use super::fields::{ShortMessage, octet, pdu_body};
+use super::stage::Stage;
 
 pdu_body! {
+    write_with write_gathered;
     /// The body of submit_sm and deliver_sm. In deliver_sm the
     /// schedule_delivery_time and validity_period are NULL and esm_class
     /// flags a delivery receipt (v3.4 4.6.1, 5.2.12); the codec keeps what
@@ -47,5 +51,39 @@ pdu_body! {
         /// sm_length and up to 254 octets; empty when message_payload
         /// carries the message (v3.4 5.2.21, 5.3.2.32).
         short_message: ShortMessage<'a> = ShortMessage::parse,
+    }
+}
+
+impl SmFields<'_> {
+    /// The fields in wire order, each C-octet string's NUL written with
+    /// the one-octet fields after it: 11 writes instead of 22. The layout
+    /// is v3.4 4.4.1 (submit_sm) = 4.6.1 (deliver_sm).
+    #[inline]
+    fn write_gathered<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
+        let chars = |s: &[u8], buf: &mut Stage<'_, B>| {
+            if !s.is_empty() {
+                buf.put_slice(s);
+            }
+        };
+        chars(self.service_type.as_bytes(), buf);
+        buf.put_slice(&[0, self.source_addr_ton, self.source_addr_npi]);
+        chars(self.source_addr.as_bytes(), buf);
+        buf.put_slice(&[0, self.dest_addr_ton, self.dest_addr_npi]);
+        chars(self.destination_addr.as_bytes(), buf);
+        buf.put_slice(&[0, self.esm_class, self.protocol_id, self.priority_flag]);
+        chars(self.schedule_delivery_time.as_bytes(), buf);
+        buf.put_u8(0);
+        chars(self.validity_period.as_bytes(), buf);
+        // The constructor bounds sm_length to 254 (v3.4 5.2.21).
+        let sm_length = u8::try_from(self.short_message.len()).unwrap_or(u8::MAX);
+        buf.put_slice(&[
+            0,
+            self.registered_delivery,
+            self.replace_if_present_flag,
+            self.data_coding,
+            self.sm_default_msg_id,
+            sm_length,
+        ]);
+        chars(self.short_message.as_bytes(), buf);
     }
 }

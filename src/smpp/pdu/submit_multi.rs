@@ -8,6 +8,7 @@ use super::cstring::{Address, MessageId, ServiceType, SmppTime};
 use super::error::{Field, PduError};
 use super::fields::{BodyCodec, FieldCodec, ShortMessage, octet, word};
 use super::list::{WireItem, WireList};
+use super::stage::Stage;
 use super::status::CommandStatus;
 
 /// Most destinations, and most unsuccess_sme entries (v3.4 4.5.1).
@@ -60,17 +61,17 @@ impl<'a> WireItem<'a> for DestAddress<'a> {
         }
     }
 
-    fn write<B: BufMut>(&self, buf: &mut B) {
+    fn write<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
         match self {
             DestAddress::Sme { dest_addr_ton, dest_addr_npi, destination_addr } => {
                 buf.put_u8(DEST_FLAG_SME_ADDRESS);
                 buf.put_u8(*dest_addr_ton);
                 buf.put_u8(*dest_addr_npi);
-                destination_addr.write(buf);
+                buf.put_cstr(destination_addr.as_bytes());
             }
             DestAddress::DistributionList(name) => {
                 buf.put_u8(DEST_FLAG_DISTRIBUTION_LIST);
-                name.write(buf);
+                buf.put_cstr(name.as_bytes());
             }
         }
     }
@@ -110,10 +111,10 @@ impl<'a> WireItem<'a> for UnsuccessSme<'a> {
         2 + self.destination_addr.wire_len() + 4
     }
 
-    fn write<B: BufMut>(&self, buf: &mut B) {
+    fn write<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
         buf.put_u8(self.dest_addr_ton);
         buf.put_u8(self.dest_addr_npi);
-        self.destination_addr.write(buf);
+        buf.put_cstr(self.destination_addr.as_bytes());
         buf.put_u32(self.error_status_code.0);
     }
 }
@@ -227,19 +228,19 @@ impl<'a> BodyCodec<'a> for SubmitMulti<'a> {
             + self.short_message.wire_len()
     }
 
-    fn write<B: BufMut>(&self, buf: &mut B) {
-        self.service_type.write(buf);
+    fn write<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
+        buf.put_cstr(self.service_type.as_bytes());
         buf.put_u8(self.source_addr_ton);
         buf.put_u8(self.source_addr_npi);
-        self.source_addr.write(buf);
+        buf.put_cstr(self.source_addr.as_bytes());
         // `check` bounds the count to 1..=254.
         buf.put_u8(u8::try_from(self.dest_addresses.len()).unwrap_or(u8::MAX));
-        self.dest_addresses.write(buf);
+        self.dest_addresses.write_staged(buf);
         buf.put_u8(self.esm_class);
         buf.put_u8(self.protocol_id);
         buf.put_u8(self.priority_flag);
-        self.schedule_delivery_time.write(buf);
-        self.validity_period.write(buf);
+        buf.put_cstr(self.schedule_delivery_time.as_bytes());
+        buf.put_cstr(self.validity_period.as_bytes());
         buf.put_u8(self.registered_delivery);
         buf.put_u8(self.replace_if_present_flag);
         buf.put_u8(self.data_coding);
@@ -273,11 +274,11 @@ impl<'a> BodyCodec<'a> for SubmitMultiResp<'a> {
         self.message_id.wire_len() + 1 + self.unsuccess_smes.wire_len()
     }
 
-    fn write<B: BufMut>(&self, buf: &mut B) {
-        self.message_id.write(buf);
+    fn write<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
+        buf.put_cstr(self.message_id.as_bytes());
         // `check` bounds the count to 0..=254.
         buf.put_u8(u8::try_from(self.unsuccess_smes.len()).unwrap_or(u8::MAX));
-        self.unsuccess_smes.write(buf);
+        self.unsuccess_smes.write_staged(buf);
     }
 
     fn check(&self) -> Result<(), PduError> {

@@ -3,6 +3,8 @@
 
 pub mod plan;
 pub mod request;
+#[cfg(all(feature = "kafka", feature = "mongo", feature = "redis"))]
+pub mod worker;
 
 pub use plan::{ConcatMode, PlanError, plan_parts};
 pub use request::{Content, MtRequest, RequestError, ValidMt};

@@ -22,6 +22,7 @@ pub use values::{
 use super::cstring::{COctetString, MessageId, OctetString, SmppTime};
 use super::error::PduError;
 use super::list::WireList;
+use super::stage::Stage;
 use super::status::CommandStatus;
 
 /// Octets of a TLV's tag and length (v3.4 5.3.1).
@@ -63,14 +64,21 @@ macro_rules! tlv_enum {
                 }
             }
 
+            /// The tag and the value's length, from one match on the
+            /// variant (what [`Tlvs::summary`] needs of each TLV).
+            #[inline]
+            fn tag_and_len(&self) -> (TlvTag, usize) {
+                match self {
+                    $(Tlv::$variant(v) => (TlvTag::$tag, v.value_len()),)*
+                    Tlv::Unknown { tag, value } => (TlvTag(*tag), value.len()),
+                }
+            }
+
             /// Writes tag, length and value with one match on the variant.
             /// `Tlvs::summary` bounds every value to u16 before a PDU is written.
-            fn write_tlv<B: BufMut>(&self, buf: &mut B) {
+            fn write_tlv<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
                 match self {
-                    $(Tlv::$variant(v) => {
-                        put_tlv_header(buf, TlvTag::$tag.0, v.value_len());
-                        v.write_value(buf);
-                    })*
+                    $(Tlv::$variant(v) => v.write_tlv(TlvTag::$tag.0, buf),)*
                     Tlv::Unknown { tag, value } => {
                         put_tlv_header(buf, *tag, value.len());
                         buf.put_slice(value);
@@ -237,13 +245,13 @@ impl<'a> super::list::WireItem<'a> for Tlv<'a> {
         TLV_HEADER_LEN + self.value_len()
     }
 
-    fn write<B: BufMut>(&self, buf: &mut B) {
+    fn write<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
         self.write_tlv(buf);
     }
 }
 
-/// Tag and length in one write: one capacity check instead of two.
-fn put_tlv_header<B: BufMut>(buf: &mut B, tag: u16, len: usize) {
+/// Tag and length in one write, for a value written after it.
+fn put_tlv_header<B: BufMut>(buf: &mut Stage<'_, B>, tag: u16, len: usize) {
     let [t0, t1] = tag.to_be_bytes();
     let [l0, l1] = u16::try_from(len).unwrap_or(u16::MAX).to_be_bytes();
     buf.put_slice(&[t0, t1, l0, l1]);
@@ -263,6 +271,9 @@ impl<'a> Tlvs<'a> {
     /// A decoded list was checked when it was read; only its tags are
     /// scanned, and only for message_payload.
     pub(crate) fn summary(&self) -> Result<TlvSummary, PduError> {
+        if self.is_empty() {
+            return Ok(TlvSummary { wire_len: 0, has_message_payload: false });
+        }
         if let Some(octets) = self.wire_octets() {
             return Ok(TlvSummary {
                 wire_len: octets.len(),
@@ -270,9 +281,8 @@ impl<'a> Tlvs<'a> {
             });
         }
         let mut summary = TlvSummary { wire_len: 0, has_message_payload: false };
-        for tlv in self.iter() {
-            let tag = tlv.tag();
-            let len = tlv.value_len();
+        for tlv in self.items().unwrap_or_default() {
+            let (tag, len) = tlv.tag_and_len();
             if len > usize::from(u16::MAX) {
                 return Err(PduError::TlvLength { tag: tag.0, len });
             }

@@ -6,6 +6,7 @@ use bytes::BufMut;
 
 use crate::smpp::pdu::cstring::{COctetString, OctetString, SmppTime};
 use crate::smpp::pdu::error::PduError;
+use crate::smpp::pdu::stage::Stage;
 use crate::smpp::pdu::status::CommandStatus;
 
 /// A TLV value: decoded from exactly the value octets, sized, written.
@@ -15,7 +16,31 @@ pub trait TlvValue<'a>: Sized + Copy {
     /// Octets of the value on the wire.
     fn value_len(&self) -> usize;
     /// Write the value.
-    fn write_value<B: BufMut>(&self, buf: &mut B);
+    fn write_value<B: BufMut>(&self, buf: &mut Stage<'_, B>);
+    /// Write the whole TLV with `tag`: tag, length (bounded to u16 by
+    /// `Tlvs::summary` before a PDU is written), value (v3.4 5.3.1).
+    /// Values of fixed size write all of it in one piece.
+    #[inline]
+    fn write_tlv<B: BufMut>(&self, tag: u16, buf: &mut Stage<'_, B>) {
+        let [t0, t1] = tag.to_be_bytes();
+        let [l0, l1] = u16::try_from(self.value_len()).unwrap_or(u16::MAX).to_be_bytes();
+        buf.put_slice(&[t0, t1, l0, l1]);
+        self.write_value(buf);
+    }
+}
+
+/// A whole TLV with a value of `N` octets: tag, length, value, for a
+/// single write.
+#[inline]
+fn fixed_tlv<const N: usize>(tag: u16, value: [u8; N], tlv: &mut [u8]) {
+    let [t0, t1] = tag.to_be_bytes();
+    let [l0, l1] = u16::try_from(N).unwrap_or(u16::MAX).to_be_bytes();
+    if let [h0, h1, h2, h3, rest @ ..] = tlv {
+        [*h0, *h1, *h2, *h3] = [t0, t1, l0, l1];
+        for (dst, octet) in rest.iter_mut().zip(value) {
+            *dst = octet;
+        }
+    }
 }
 
 fn fixed<const N: usize>(tag: u16, value: &[u8]) -> Result<[u8; N], PduError> {
@@ -29,8 +54,14 @@ impl TlvValue<'_> for u8 {
     fn value_len(&self) -> usize {
         1
     }
-    fn write_value<B: BufMut>(&self, buf: &mut B) {
+    fn write_value<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
         buf.put_u8(*self);
+    }
+    #[inline]
+    fn write_tlv<B: BufMut>(&self, tag: u16, buf: &mut Stage<'_, B>) {
+        let mut tlv = [0u8; 5];
+        fixed_tlv(tag, [*self], &mut tlv);
+        buf.put_slice(&tlv);
     }
 }
 
@@ -41,8 +72,14 @@ impl TlvValue<'_> for u16 {
     fn value_len(&self) -> usize {
         2
     }
-    fn write_value<B: BufMut>(&self, buf: &mut B) {
+    fn write_value<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
         buf.put_u16(*self);
+    }
+    #[inline]
+    fn write_tlv<B: BufMut>(&self, tag: u16, buf: &mut Stage<'_, B>) {
+        let mut tlv = [0u8; 6];
+        fixed_tlv(tag, self.to_be_bytes(), &mut tlv);
+        buf.put_slice(&tlv);
     }
 }
 
@@ -53,8 +90,14 @@ impl TlvValue<'_> for u32 {
     fn value_len(&self) -> usize {
         4
     }
-    fn write_value<B: BufMut>(&self, buf: &mut B) {
+    fn write_value<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
         buf.put_u32(*self);
+    }
+    #[inline]
+    fn write_tlv<B: BufMut>(&self, tag: u16, buf: &mut Stage<'_, B>) {
+        let mut tlv = [0u8; 8];
+        fixed_tlv(tag, self.to_be_bytes(), &mut tlv);
+        buf.put_slice(&tlv);
     }
 }
 
@@ -65,8 +108,14 @@ impl TlvValue<'_> for CommandStatus {
     fn value_len(&self) -> usize {
         4
     }
-    fn write_value<B: BufMut>(&self, buf: &mut B) {
+    fn write_value<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
         buf.put_u32(self.0);
+    }
+    #[inline]
+    fn write_tlv<B: BufMut>(&self, tag: u16, buf: &mut Stage<'_, B>) {
+        let mut tlv = [0u8; 8];
+        fixed_tlv(tag, self.0.to_be_bytes(), &mut tlv);
+        buf.put_slice(&tlv);
     }
 }
 
@@ -77,8 +126,8 @@ impl<'a, const MAX: usize> TlvValue<'a> for COctetString<'a, MAX> {
     fn value_len(&self) -> usize {
         self.wire_len()
     }
-    fn write_value<B: BufMut>(&self, buf: &mut B) {
-        self.write(buf);
+    fn write_value<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
+        buf.put_cstr(self.as_bytes());
     }
 }
 
@@ -89,8 +138,8 @@ impl<'a> TlvValue<'a> for SmppTime<'a> {
     fn value_len(&self) -> usize {
         self.wire_len()
     }
-    fn write_value<B: BufMut>(&self, buf: &mut B) {
-        self.write(buf);
+    fn write_value<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
+        buf.put_cstr(self.as_bytes());
     }
 }
 
@@ -101,7 +150,7 @@ impl<'a, const MIN: usize, const MAX: usize> TlvValue<'a> for OctetString<'a, MI
     fn value_len(&self) -> usize {
         self.len()
     }
-    fn write_value<B: BufMut>(&self, buf: &mut B) {
+    fn write_value<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
         buf.put_slice(self.as_bytes());
     }
 }
@@ -157,8 +206,14 @@ impl TlvValue<'_> for MessageState {
     fn value_len(&self) -> usize {
         1
     }
-    fn write_value<B: BufMut>(&self, buf: &mut B) {
+    fn write_value<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
         buf.put_u8(self.0);
+    }
+    #[inline]
+    fn write_tlv<B: BufMut>(&self, tag: u16, buf: &mut Stage<'_, B>) {
+        let mut tlv = [0u8; 5];
+        fixed_tlv(tag, [self.0], &mut tlv);
+        buf.put_slice(&tlv);
     }
 }
 
@@ -182,9 +237,15 @@ macro_rules! octet_and_u16 {
             fn value_len(&self) -> usize {
                 3
             }
-            fn write_value<B: BufMut>(&self, buf: &mut B) {
+            fn write_value<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
                 buf.put_u8(self.$a);
                 buf.put_u16(self.$b);
+            }
+            fn write_tlv<B: BufMut>(&self, tag: u16, buf: &mut Stage<'_, B>) {
+                let [b0, b1] = self.$b.to_be_bytes();
+                let mut tlv = [0u8; 7];
+        fixed_tlv(tag, [self.$a, b0, b1], &mut tlv);
+        buf.put_slice(&tlv);
             }
         }
     };
@@ -264,7 +325,7 @@ macro_rules! format_and_data {
             fn value_len(&self) -> usize {
                 1 + self.data.len()
             }
-            fn write_value<B: BufMut>(&self, buf: &mut B) {
+            fn write_value<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
                 buf.put_u8(self.format);
                 buf.put_slice(self.data);
             }
@@ -311,7 +372,7 @@ impl TlvValue<'_> for AlertOnMessageDelivery {
     fn value_len(&self) -> usize {
         usize::from(self.0.is_some())
     }
-    fn write_value<B: BufMut>(&self, buf: &mut B) {
+    fn write_value<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
         if let Some(b) = self.0 {
             buf.put_u8(b);
         }

@@ -1,0 +1,218 @@
+//! `simgate smsc-sim`: runs the SMSC simulator ([`crate::smsc_sim`]) until
+//! SIGTERM or SIGINT, or for `--duration`. Prints `listening on ADDR` on
+//! standard output once bound (scripts read it), a stats line on standard
+//! error every `--stats-interval`, and serves `/metrics` when
+//! `--metrics-listen` is given. A bad flag or setting exits 64 with one
+//! line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use prometheus_client::registry::Registry;
+
+use crate::lifecycle::Signals;
+use crate::settings::{EX_CONFIG, LogFormat, LogSettings};
+use crate::smsc_sim::{MoPlan, SimAccount, SimConfig, SimError, SimMetrics, SmscSim};
+use crate::telemetry::{Exposition, init_logging, new_registry, render};
+
+/// On or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    /// Enabled.
+    On,
+    /// Disabled.
+    Off,
+}
+
+/// Flags of `simgate smsc-sim`; they override the file's values.
+#[derive(Debug, Args)]
+pub struct SmscSimArgs {
+    /// TOML file of simulator settings (config/smsc-sim.example.toml).
+    #[arg(long, short = 'c')]
+    pub config: Option<PathBuf>,
+    /// Address to listen on (port 0: any free port).
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// An account; repeat for more. Replaces the file's accounts.
+    #[arg(long = "account", value_name = "ID:PASSWORD:MAXBINDS")]
+    pub accounts: Vec<String>,
+    /// Delivery receipts on or off.
+    #[arg(long, value_enum)]
+    pub receipts: Option<Switch>,
+    /// MO messages per second (0 turns MO off).
+    #[arg(long)]
+    pub mo_rate: Option<f64>,
+    /// Stop after this long (e.g. 30s); run until a signal when absent.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub duration: Option<Duration>,
+    /// Print a stats line to standard error this often (0s: never).
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub stats_interval: Duration,
+    /// Serve Prometheus metrics on http://ADDR/metrics.
+    #[arg(long)]
+    pub metrics_listen: Option<SocketAddr>,
+}
+
+/// Builds the settings from the file and the flags.
+pub fn build_config(args: &SmscSimArgs) -> Result<SimConfig, SimError> {
+    let mut config = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| SimError::Config(format!("cannot read {}: {e}", path.display())))?;
+            SimConfig::from_toml(&text)?
+        }
+        None => SimConfig::default(),
+    };
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    if !args.accounts.is_empty() {
+        config.accounts =
+            args.accounts.iter().map(|a| SimAccount::parse_flag(a)).collect::<Result<_, _>>()?;
+    }
+    if let Some(switch) = args.receipts {
+        config.receipts.enabled = switch == Switch::On;
+    }
+    match args.mo_rate {
+        Some(0.0) => config.mo = None,
+        Some(rate) => config.mo = Some(MoPlan { rate, ..config.mo.take().unwrap_or_default() }),
+        None => {}
+    }
+    config.validate()?;
+    Ok(config)
+}
+
+/// Runs the command.
+pub fn run(args: SmscSimArgs) -> ExitCode {
+    let config = match build_config(&args) {
+        Ok(c) => c,
+        Err(err) => {
+            eprintln!("simgate smsc-sim: {err}");
+            return ExitCode::from(EX_CONFIG);
+        }
+    };
+    init_logging(&LogSettings { level: "info".into(), format: LogFormat::Text });
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("simgate smsc-sim: cannot start the runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = runtime.block_on(serve(config, &args));
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    code
+}
+
+async fn serve(config: SimConfig, args: &SmscSimArgs) -> ExitCode {
+    let mut signals = match Signals::install() {
+        Ok(s) => s,
+        Err(err) => {
+            eprintln!("simgate smsc-sim: cannot install signal handlers: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut registry = new_registry();
+    let metrics = SimMetrics::register(registry.sub_registry_with_prefix(crate::telemetry::METRIC_PREFIX));
+    let sim = match SmscSim::start_with_metrics(config, metrics).await {
+        Ok(sim) => sim,
+        Err(err) => {
+            eprintln!("simgate smsc-sim: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(addr) = args.metrics_listen {
+        if let Err(err) = serve_metrics(addr, Arc::new(registry)).await {
+            eprintln!("simgate smsc-sim: cannot serve metrics on {addr}: {err}");
+            sim.shutdown().await;
+            return ExitCode::FAILURE;
+        }
+    }
+    println!("listening on {}", sim.local_addr());
+    let stop = async {
+        match args.duration {
+            Some(d) => tokio::time::sleep(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(stop);
+    let period =
+        if args.stats_interval.is_zero() { Duration::from_secs(86_400) } else { args.stats_interval };
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    loop {
+        tokio::select! {
+            name = signals.recv() => {
+                tracing::info!(signal = name, "smsc-sim stopping");
+                break;
+            }
+            () = &mut stop => break,
+            _ = ticker.tick(), if !args.stats_interval.is_zero() => eprintln!("smsc-sim: {}", sim.stats().line()),
+        }
+    }
+    let stats = sim.stats();
+    sim.shutdown().await;
+    eprintln!("smsc-sim: final {}", stats.line());
+    ExitCode::SUCCESS
+}
+
+async fn serve_metrics(addr: SocketAddr, registry: Arc<Registry>) -> std::io::Result<()> {
+    use axum::http::header::{ACCEPT, CONTENT_TYPE};
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::routing::get;
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let app = axum::Router::new().route(
+        "/metrics",
+        get(move |headers: HeaderMap| {
+            let registry = registry.clone();
+            async move {
+                let format = Exposition::negotiate(headers.get(ACCEPT).and_then(|v| v.to_str().ok()));
+                match render(&registry, format) {
+                    Ok(body) => (StatusCode::OK, [(CONTENT_TYPE, format.content_type())], body),
+                    Err(_) => {
+                        (StatusCode::INTERNAL_SERVER_ERROR, [(CONTENT_TYPE, "text/plain")], String::new())
+                    }
+                }
+            }
+        }),
+    );
+    tokio::spawn(async move {
+        if let Err(err) = axum::serve(listener, app).await {
+            tracing::warn!(%err, "smsc-sim metrics server stopped");
+        }
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::{CommandFactory, Parser};
+
+    fn args(flags: &[&str]) -> SmscSimArgs {
+        let cli = Cli::try_parse_from([&["simgate", "smsc-sim"], flags].concat()).unwrap();
+        match cli.command {
+            Command::SmscSim(args) => args,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn flags_override_the_defaults() {
+        Cli::command().debug_assert();
+        let a = args(&["--listen", "127.0.0.1:2775", "--account", "x:y:3", "--account", "z:w:1"]);
+        let c = build_config(&args(&["--receipts", "off", "--mo-rate", "2.5"])).unwrap();
+        assert!(!c.receipts.enabled);
+        assert_eq!(c.mo.map(|m| m.rate), Some(2.5));
+        let c = build_config(&a).unwrap();
+        assert_eq!(c.listen.port(), 2775);
+        assert_eq!(c.accounts.iter().map(|a| a.max_binds).collect::<Vec<_>>(), vec![3, 1]);
+        assert!(build_config(&args(&["--account", "too:long-password:1"])).is_err());
+        assert!(Cli::try_parse_from(["simgate", "smsc-sim", "--receipts", "maybe"]).is_err());
+    }
+}
