@@ -104,6 +104,12 @@ pub struct SmppAccount {
     /// Send a part again on another bind when its bind dropped before the
     /// SMSC answered (the SMSC may have taken it: a duplicate is possible).
     pub resubmit_after_drop: bool,
+    /// Whether the SMSC writes a message's id in one base in submit_sm_resp
+    /// and another in its receipts (hex `1a` then decimal `26`). Off: ids
+    /// match by one normalised spelling (case and leading zeros ignored).
+    /// On: the other base's readings match too, which can confuse two
+    /// messages whose ids read alike across bases (docs/smpp-binds.md).
+    pub receipt_ids_switch_base: bool,
     /// TLS to the SMSC.
     pub tls: bool,
     /// PEM file of the CAs to trust; the built-in roots when absent.
@@ -135,6 +141,7 @@ impl Default for SmppAccount {
             throttle_retry: Duration::from_millis(500),
             submit_give_up: Duration::from_secs(60),
             resubmit_after_drop: true,
+            receipt_ids_switch_base: false,
             tls: false,
             tls_ca_file: None,
             tls_server_name: None,

@@ -110,6 +110,13 @@ impl SmsService {
             mo_parts: MoReassembly::new(state.clone(), sms.mo_part_ttl, u8::MAX, 254),
             store: store.clone(),
             receipt_hold: sms.receipt_hold,
+            switch_base: settings
+                .smpp
+                .accounts
+                .iter()
+                .filter(|(_, a)| a.receipt_ids_switch_base)
+                .map(|(name, _)| name.clone())
+                .collect(),
             metrics: InboundMetrics::register(registry.sub_registry_with_prefix("inbound")),
         });
         shutdown.spawn(crate::sms::inbound::run(inbound.clone(), inbound_rx, INBOUND_LANES));

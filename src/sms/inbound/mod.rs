@@ -47,8 +47,24 @@ pub struct Inbound {
     pub store: MessageStore,
     /// How long a receipt that matches nothing is held and retried.
     pub receipt_hold: Duration,
+    /// Accounts whose SMSC switches base between response and receipt
+    /// (`receipt_ids_switch_base`).
+    pub switch_base: std::collections::BTreeSet<String>,
     /// Counters.
     pub metrics: InboundMetrics,
+}
+
+impl Inbound {
+    /// The keys an SMSC id of `account` is looked up under: its one
+    /// normalised spelling, and its other-base readings when the account's
+    /// SMSC switches base.
+    pub fn probe_keys(&self, account: &str, id: &crate::smpp::receipt::MessageId) -> Vec<String> {
+        if self.switch_base.contains(account) {
+            id.lookup_keys().iter().map(|k| k.as_str().to_owned()).collect()
+        } else {
+            vec![id.correlation_key().as_str().to_owned()]
+        }
+    }
 }
 
 /// Reads `requests` until every bind is gone, spreading them over `lanes`

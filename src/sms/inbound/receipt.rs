@@ -11,7 +11,7 @@ use super::view::Message;
 use crate::events::payload::{DrUnmatched, MtOutcome};
 use crate::events::{EventData, EventKey};
 use crate::smpp::pdu::{CommandStatus, Pdu};
-use crate::smpp::receipt::{DeliveryReceipt, MessageState, ReceiptTlvs, parse_receipt};
+use crate::smpp::receipt::{MessageState, ReceiptTlvs, parse_receipt};
 use crate::sms::bind::BindId;
 use crate::state::{Parked, PartRef};
 use crate::store::{PartOutcome, PartState};
@@ -48,10 +48,9 @@ pub(super) async fn handle(inbound: &Inbound, bind: &BindId, pdu: &Pdu<'_>) -> C
         bind_id: bind.to_string(),
     };
     let key = receipt.message_id.correlation_key().as_str().to_owned();
-    let probes: Vec<String> =
-        receipt.message_id.lookup_keys().iter().map(|k| k.as_str().to_owned()).collect();
-    let probes: Vec<&str> = probes.iter().map(String::as_str).collect();
     let account = &bind.account;
+    let probes = inbound.probe_keys(account, &receipt.message_id);
+    let probes: Vec<&str> = probes.iter().map(String::as_str).collect();
     let targets = match inbound.correlation.lookup(account, &probes).await {
         Ok(t) => t,
         Err(err) => {
@@ -60,7 +59,7 @@ pub(super) async fn handle(inbound: &Inbound, bind: &BindId, pdu: &Pdu<'_>) -> C
         }
     };
     if !targets.is_empty() {
-        return settle(inbound, &targets, &parked, &receipt).await;
+        return settle(inbound, &targets, &parked).await;
     }
     let Ok(json) = serde_json::to_string(&parked) else { return CommandStatus::ESME_RSYSERR };
     match inbound.correlation.park(account, &key, &probes, &json, inbound.receipt_hold).await {
@@ -68,7 +67,7 @@ pub(super) async fn handle(inbound: &Inbound, bind: &BindId, pdu: &Pdu<'_>) -> C
             inbound.metrics.receipt("parked");
             CommandStatus::ESME_ROK
         }
-        Ok(Parked::Matched(targets)) => settle(inbound, &targets, &parked, &receipt).await,
+        Ok(Parked::Matched(targets)) => settle(inbound, &targets, &parked).await,
         Err(err) => {
             tracing::warn!(bind = %bind, %err, "cannot park a receipt; the SMSC will resend");
             CommandStatus::ESME_RX_T_APPN
@@ -76,18 +75,17 @@ pub(super) async fn handle(inbound: &Inbound, bind: &BindId, pdu: &Pdu<'_>) -> C
     }
 }
 
-/// Applies a receipt to the parts it names and publishes the outcome.
-async fn settle(
-    inbound: &Inbound,
-    targets: &[PartRef],
-    parked: &ParkedReceipt,
-    receipt: &DeliveryReceipt,
-) -> CommandStatus {
-    let _ = receipt;
-    for target in targets {
-        if let Err(status) = apply(inbound, target, parked).await {
-            return status;
-        }
+/// Applies a receipt to the part it names and publishes the outcome. The
+/// hits come in probe order, the same spelling first; more than one means
+/// another message's id reads the same in the other base (message_id.rs,
+/// "When two different messages collide"), and the first is the one.
+async fn settle(inbound: &Inbound, targets: &[PartRef], parked: &ParkedReceipt) -> CommandStatus {
+    let Some(target) = targets.first() else { return CommandStatus::ESME_ROK };
+    if targets.len() > 1 {
+        inbound.metrics.receipt("ambiguous");
+    }
+    if let Err(status) = apply(inbound, target, parked).await {
+        return status;
     }
     inbound.metrics.receipt("matched");
     CommandStatus::ESME_ROK

@@ -152,7 +152,7 @@ impl MtWorker {
                 }
                 let target = PartRef { message_id: id.as_str().to_owned(), part: seq };
                 let key = smsc.correlation_key().as_str().to_owned();
-                let probes: Vec<String> = smsc.lookup_keys().iter().map(|k| k.as_str().to_owned()).collect();
+                let probes = self.inbound.probe_keys(self.pool.account(), &smsc);
                 let probes: Vec<&str> = probes.iter().map(String::as_str).collect();
                 match self.correlation.record(self.pool.account(), &key, &probes, &target).await {
                     Ok(parked) => {
