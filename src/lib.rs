@@ -21,11 +21,13 @@ pub mod serve;
 #[cfg(feature = "server")]
 pub mod settings;
 pub mod smpp;
+#[cfg(feature = "server")]
+pub mod sms;
+#[cfg(feature = "server")]
+pub mod smsc_sim;
 #[cfg(feature = "redis")]
 pub mod state;
 #[cfg(feature = "mongo")]
 pub mod store;
-#[cfg(feature = "server")]
-pub mod smsc_sim;
 #[cfg(feature = "server")]
 pub mod telemetry;

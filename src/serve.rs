@@ -3,7 +3,7 @@
 //! SIGINT runs the shutdown order of shared/STYLE.md rule 8.
 
 use crate::backends::Backends;
-use crate::http::{AppState, router};
+use crate::http::{AppState, HttpMetrics, router};
 use crate::lifecycle::{Health, Phase, Shutdown, Signals, remaining};
 use crate::settings::Settings;
 use crate::telemetry::{BUILD, METRIC_PREFIX, new_registry};
@@ -36,6 +36,10 @@ pub enum ServeError {
     /// A backend client could not be created from its settings.
     #[error(transparent)]
     Backend(#[from] crate::backends::BackendError),
+    /// The SMS side could not be set up from its settings.
+    #[cfg(all(feature = "kafka", feature = "mongo", feature = "redis"))]
+    #[error(transparent)]
+    Sms(#[from] crate::sms::service::SmsError),
     /// The events producer could not be created from its settings.
     #[cfg(all(feature = "kafka", feature = "mongo"))]
     #[error(transparent)]
@@ -66,12 +70,22 @@ pub async fn serve(settings: Settings) -> Result<ServeOutcome, ServeError> {
     // Events (docs/events.md): the sink is for the SMPP and API components;
     // its relay runs under `shutdown`, which drains it.
     #[cfg(all(feature = "kafka", feature = "mongo"))]
-    let _events = crate::events::start(
+    let events = crate::events::start(
         &settings,
         &backends,
         registry.sub_registry_with_prefix(METRIC_PREFIX),
         &shutdown,
     )?;
+    // The SMS side: binds, MT worker, MO and receipts (docs/smpp-binds.md).
+    #[cfg(all(feature = "kafka", feature = "mongo", feature = "redis"))]
+    let sms = crate::sms::service::SmsService::start(
+        &settings,
+        &backends,
+        events,
+        registry.sub_registry_with_prefix(METRIC_PREFIX),
+        &shutdown,
+    )
+    .await?;
 
     let http_listener = TcpListener::bind(settings.http.listen)
         .await
@@ -84,8 +98,20 @@ pub async fn serve(settings: Settings) -> Result<ServeOutcome, ServeError> {
     // Install the handlers before reporting ready, so a signal that arrives
     // right after readiness is never missed.
     let mut signals = Signals::install().map_err(ServeError::Signals)?;
+    let http_metrics = HttpMetrics::register(
+        registry.sub_registry_with_prefix(METRIC_PREFIX).sub_registry_with_prefix("http"),
+    );
+    let keys = settings.api.load_keys().unwrap_or_else(|err| {
+        tracing::error!(%err, "API keys unreadable: every /v1 request is refused");
+        Vec::new()
+    });
+    let keys = crate::http::api::ApiKeys::new(&keys, http_metrics.auth_failures.clone());
+    #[cfg(all(feature = "kafka", feature = "mongo", feature = "redis"))]
+    let v1 = crate::http::api::routes(keys, sms.messages.clone());
+    #[cfg(not(all(feature = "kafka", feature = "mongo", feature = "redis")))]
+    let v1 = crate::http::api::routes(keys);
     let state = AppState { health: health.clone(), registry: Arc::new(registry) };
-    let app = router(state, &settings.http);
+    let app = router(state, &settings.http, http_metrics, v1);
     let stop_accepting = shutdown.token();
     shutdown.spawn(async move {
         let served = axum::serve(http_listener, app)

@@ -50,6 +50,7 @@ async fn raw(db: &str, coll: &str) -> mongodb::Collection<Document> {
 
 fn message(parts: u16, key: Option<&str>) -> NewMessage {
     NewMessage {
+        id: None,
         idempotency_key: key.map(str::to_owned),
         source: "SIMGATE".to_owned(),
         destination: "447700900123".to_owned(),

@@ -5,7 +5,11 @@
 //! Every request is bounded in time and in concurrency; a request over the
 //! limit waits for a slot, one over the timeout is answered 503.
 
+pub mod api;
+pub mod metrics;
 mod probes;
+
+pub use metrics::HttpMetrics;
 
 use crate::lifecycle::Health;
 use crate::settings::HttpSettings;
@@ -28,7 +32,7 @@ pub struct AppState {
 }
 
 /// The router with the operational endpoints and the request bounds.
-pub fn router(state: AppState, settings: &HttpSettings) -> Router {
+pub fn router(state: AppState, settings: &HttpSettings, metrics: HttpMetrics, v1: Router) -> Router {
     Router::new()
         .route("/health", get(probes::health))
         .route("/livez", get(probes::livez))
@@ -36,6 +40,8 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .route("/metrics", get(probes::metrics))
         .fallback(not_found)
         .with_state(state)
+        .nest("/v1", v1)
+        .route_layer(axum::middleware::from_fn_with_state(metrics, metrics::track))
         .layer(
             ServiceBuilder::new()
                 .layer(HandleErrorLayer::new(on_layer_error))

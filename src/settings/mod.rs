@@ -7,15 +7,21 @@
 //! problem is reported as a [`SettingsError`] naming the key, and `simgate`
 //! exits with [`EX_CONFIG`] on it.
 
+mod api;
 mod events;
 mod secret;
 mod sections;
+mod smpp;
+mod sms;
 mod store;
 mod validate;
 
+pub use api::{ApiSettings, MIN_API_KEY_LEN};
 pub use events::{EventSettings, MAX_IN_FLIGHT_LIMIT, MAX_RELAY_BATCH, MIN_DELIVERY_TIMEOUT};
 pub use secret::{REDACTED, Secret, SecretUrl};
 pub use sections::*;
+pub use smpp::{BindMode, SmppAccount, SmppSettings};
+pub use sms::SmsSettings;
 pub use store::StoreSettings;
 
 use serde::{Deserialize, Serialize};
@@ -50,6 +56,12 @@ pub struct Settings {
     pub mongo: MongoSettings,
     /// Kafka connection.
     pub kafka: KafkaSettings,
+    /// SMPP binds to the SMSC.
+    pub smpp: SmppSettings,
+    /// API keys for `/v1`.
+    pub api: ApiSettings,
+    /// MT, MO and receipt pipelines.
+    pub sms: SmsSettings,
     /// The MongoDB message store.
     pub store: StoreSettings,
     /// Events on Kafka and the MongoDB outbox.

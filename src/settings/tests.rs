@@ -145,3 +145,48 @@ fn example_config_is_valid_and_documents_every_section() {
         }
     }
 }
+
+#[test]
+fn smpp_accounts_load_from_the_file_with_secrets_from_the_environment() {
+    let f = toml_file(
+        "[smpp.accounts.primary]\nhost = \"127.0.0.1\"\nport = 2775\nsystem_id = \"simgate\"\n\
+         binds = 2\nmax_binds = 4\nwindow = 20\ntps_per_bind = 50\n",
+    );
+    let s = Settings::load_from(
+        Some(&f.0),
+        env(&[
+            ("SIMGATE__SMPP__ACCOUNTS__PRIMARY__PASSWORD", "s3cret"),
+            ("SIMGATE__SMPP__ACCOUNTS__PRIMARY__BIND_MODE", "transmitter_receiver"),
+        ]),
+    )
+    .unwrap();
+    let a = &s.smpp.accounts["primary"];
+    assert_eq!((a.binds, a.max_binds, a.window), (2, 4, 20));
+    assert_eq!(a.password.expose(), "s3cret");
+    assert_eq!(a.bind_mode, BindMode::TransmitterReceiver);
+    assert!(!s.to_redacted_toml().contains("s3cret"), "the password is never printed");
+}
+
+#[test]
+fn bad_smpp_values_name_their_key() {
+    let cases = [
+        ("system_id = \"\"", "smpp.accounts.a.system_id"),
+        ("system_id = \"x\"\nbinds = 5\nmax_binds = 4", "smpp.accounts.a.binds"),
+        ("system_id = \"x\"\nwindow = 0", "smpp.accounts.a.window"),
+        ("system_id = \"x\"\npassword = \"123456789\"", "smpp.accounts.a.password"),
+        ("system_id = \"x\"\ntps_per_bind = -1", "smpp.accounts.a.tps_per_bind"),
+        (
+            "system_id = \"x\"\nreconnect_min = \"5s\"\nreconnect_max = \"1s\"",
+            "smpp.accounts.a.reconnect_max",
+        ),
+        ("system_id = \"x\"\nfrobnicate = 1", "frobnicate"),
+    ];
+    for (body, key) in cases {
+        let f = toml_file(&format!("[smpp.accounts.a]\n{body}\n"));
+        let err = Settings::load_from(Some(&f.0), env(&[])).unwrap_err();
+        assert!(err.to_string().contains(key), "{body:?}: {err}");
+    }
+    let f = toml_file("[smpp.accounts.Bad-Name]\nsystem_id = \"x\"\n");
+    let err = Settings::load_from(Some(&f.0), env(&[])).unwrap_err();
+    assert!(err.to_string().contains("smpp.accounts.Bad-Name"), "{err}");
+}

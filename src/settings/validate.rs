@@ -21,6 +21,10 @@ impl Settings {
             .parse(&self.log.level)
             .map_err(|e| SettingsError::new("log.level", format!("not a log filter: {e}")))?;
 
+        self.smpp.validate()?;
+        self.api.load_keys()?;
+        self.sms.validate(&self.smpp)?;
+
         positive("shutdown.grace_period", self.shutdown.grace_period)?;
         if self.shutdown.drain_delay >= self.shutdown.grace_period {
             return Err(SettingsError::new(

@@ -103,6 +103,9 @@ impl Content {
 /// A request to store a message as accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewMessage {
+    /// The id to store it under; a fresh one when `None`. The API picks it
+    /// first so the idempotency fast path can name it.
+    pub id: Option<MessageId>,
     /// The client's idempotency key: a repeated request with the same key
     /// gets the first message back instead of a new one.
     pub idempotency_key: Option<String>,
@@ -267,7 +270,7 @@ impl MessageRecord {
     pub(crate) fn accepted(new: &NewMessage, now: DateTime) -> Self {
         let parts = (1..=new.parts_total).map(|seq| (part_key(seq), PartRecord::pending(now))).collect();
         Self {
-            id: MessageId::generate(),
+            id: new.id.clone().unwrap_or_else(MessageId::generate),
             idempotency_key: new.idempotency_key.clone(),
             source: new.source.clone(),
             destination: new.destination.clone(),

@@ -88,6 +88,12 @@ impl MessageStore {
         self.change_part(id, seq, "part", change).await
     }
 
+    /// The part marked `sending` was never written (no bind could take
+    /// it): it is pending again, for a later claim.
+    pub async fn record_part_unsent(&self, id: &MessageId, seq: PartSeq) -> Result<PartOutcome, StoreError> {
+        self.change_part(id, seq, "part", PartChange::to(PartState::Pending).detail("no bind took it")).await
+    }
+
     /// The SMSC accepted part `seq` (`submit_sm_resp`, v3.4 4.4.2) under
     /// `smsc_id`; also settles an `unknown` part (a late response, or a
     /// `query_sm` answer).

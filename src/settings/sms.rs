@@ -1,0 +1,68 @@
+//! `[sms]`: the MT, MO and receipt pipelines on top of the binds.
+
+use crate::sms::mt::ConcatMode;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// The SMS pipelines.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmsSettings {
+    /// The `[smpp.accounts.NAME]` MT messages go out on.
+    pub mt_account: String,
+    /// How long parts are tied: `udh8`, `udh16`, `sar` or `payload`.
+    pub concat: ConcatMode,
+    /// Messages one instance works on at once.
+    pub mt_concurrency: usize,
+    /// How long an SMSC message id maps to its MT part, for receipts.
+    /// Receipts come within the validity period (at most days).
+    #[serde(with = "humantime_serde")]
+    pub correlation_ttl: Duration,
+    /// How long a receipt that matches no MT part is held and retried
+    /// before it is published as `sms.dr.unmatched`.
+    #[serde(with = "humantime_serde")]
+    pub receipt_hold: Duration,
+    /// How long MO parts wait for the rest of their message.
+    #[serde(with = "humantime_serde")]
+    pub mo_part_ttl: Duration,
+    /// How long an idempotency key returns its first message.
+    #[serde(with = "humantime_serde")]
+    pub idempotency_ttl: Duration,
+}
+
+impl Default for SmsSettings {
+    fn default() -> Self {
+        Self {
+            mt_account: "primary".to_owned(),
+            concat: ConcatMode::Udh8,
+            mt_concurrency: 256,
+            correlation_ttl: Duration::from_secs(3 * 24 * 3600),
+            receipt_hold: Duration::from_secs(60),
+            mo_part_ttl: Duration::from_secs(3600),
+            idempotency_ttl: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+impl SmsSettings {
+    pub(super) fn validate(&self, smpp: &super::SmppSettings) -> Result<(), super::SettingsError> {
+        use super::SettingsError as E;
+        if !smpp.accounts.is_empty() && !smpp.accounts.contains_key(&self.mt_account) {
+            return Err(E::new("sms.mt_account", format!("no [smpp.accounts.{}]", self.mt_account)));
+        }
+        if self.mt_concurrency == 0 || self.mt_concurrency > 10_000 {
+            return Err(E::new("sms.mt_concurrency", "1-10000"));
+        }
+        for (key, d, min) in [
+            ("sms.correlation_ttl", self.correlation_ttl, Duration::from_secs(60)),
+            ("sms.receipt_hold", self.receipt_hold, Duration::from_secs(1)),
+            ("sms.mo_part_ttl", self.mo_part_ttl, Duration::from_secs(10)),
+            ("sms.idempotency_ttl", self.idempotency_ttl, Duration::from_secs(60)),
+        ] {
+            if d < min {
+                return Err(E::new(key, format!("at least {}", humantime::format_duration(min))));
+            }
+        }
+        Ok(())
+    }
+}

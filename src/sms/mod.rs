@@ -1,0 +1,12 @@
+//! The sms-service half of simgate: warm SMPP binds to the operator SMSC
+//! ([`bind`]), and later the MT, MO and receipt pipelines built on them.
+//!
+//! Everything here is the tokio side: the protocol rules live in the pure
+//! [`crate::smpp`] core, and these modules drive it over sockets.
+
+pub mod bind;
+#[cfg(all(feature = "kafka", feature = "mongo", feature = "redis"))]
+pub mod inbound;
+pub mod mt;
+#[cfg(all(feature = "kafka", feature = "mongo", feature = "redis"))]
+pub mod service;

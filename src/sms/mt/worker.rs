@@ -1,0 +1,255 @@
+//! The MT worker: claims accepted messages from the store (on any
+//! instance; a claim that runs out is taken over, which is how a message
+//! accepted by an instance that stopped still goes out), plans their
+//! parts, sends each pending part through the account's pool, and records
+//! and publishes what the SMSC answered.
+//!
+//! A part is marked `sending` before it is written and `unknown` when its
+//! answer never came (response timeout, or a bind dropped with resubmission
+//! off): it is never sent blindly again, a receipt settles it.
+
+use super::plan::{ConcatMode, plan_parts};
+use super::request::{Content as ReqContent, TextEncoding, ValidMt};
+use crate::events::payload::{MtOutcome, MtSubmitted};
+use crate::events::{EventData, EventKey, EventOrigin, EventSink};
+use crate::smpp::pdu::CommandStatus;
+use crate::smpp::receipt::MessageId as SmscMessageId;
+use crate::sms::bind::{AccountPool, RouteError, SubmitOutcome};
+use crate::sms::inbound::{Inbound, apply_parked};
+use crate::state::{PartRef, ReceiptCorrelation};
+use crate::store::{Content, MessageRecord, MessageStore, PartSeq};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Notify, Semaphore};
+use tokio_util::sync::CancellationToken;
+
+/// How the worker runs.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// How long a claim lasts; renewed while the message is worked on.
+    pub claim_lease: Duration,
+    /// Messages claimed per round.
+    pub batch: usize,
+    /// Messages worked on at once.
+    pub concurrency: usize,
+    /// Look for work at least this often (new messages also wake it).
+    pub poll_interval: Duration,
+    /// How parts are tied together.
+    pub concat: ConcatMode,
+}
+
+/// What the worker uses.
+#[derive(Debug, Clone)]
+pub struct MtWorker {
+    /// Messages.
+    pub store: MessageStore,
+    /// The account MT goes out on.
+    pub pool: AccountPool,
+    /// Receipt map.
+    pub correlation: ReceiptCorrelation,
+    /// Events.
+    pub events: EventSink,
+    /// Event origin.
+    pub origin: EventOrigin,
+    /// Receipts parked before their response settle through this.
+    pub inbound: Arc<Inbound>,
+    /// Settings.
+    pub config: WorkerConfig,
+    /// Wakes the worker when a message was accepted.
+    pub wake: Arc<Notify>,
+}
+
+impl MtWorker {
+    /// Claims and sends until `stop`; messages in progress finish their
+    /// current part, and what is left keeps its claim until it runs out.
+    pub async fn run(self, stop: CancellationToken) {
+        let slots = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
+        let this = Arc::new(self);
+        while !stop.is_cancelled() {
+            let claimed = match this.store.claim_for_submit(this.config.claim_lease, this.config.batch).await
+            {
+                Ok(c) => c,
+                Err(err) => {
+                    tracing::warn!(%err, "cannot claim MT messages");
+                    Vec::new()
+                }
+            };
+            let idle = claimed.is_empty();
+            for record in claimed {
+                let Ok(permit) = slots.clone().acquire_owned().await else { return };
+                let worker = this.clone();
+                let stop = stop.clone();
+                tokio::spawn(async move {
+                    worker.process(record, &stop).await;
+                    drop(permit);
+                });
+            }
+            if idle {
+                tokio::select! {
+                    () = this.wake.notified() => {}
+                    () = tokio::time::sleep(this.config.poll_interval) => {}
+                    () = stop.cancelled() => {}
+                }
+            }
+        }
+        // Wait for the messages in progress (their current part).
+        let _ = slots.acquire_many(u32::try_from(this.config.concurrency.max(1)).unwrap_or(1)).await;
+    }
+
+    async fn process(&self, record: MessageRecord, stop: &CancellationToken) {
+        let Some(valid) = to_valid(&record) else {
+            tracing::error!(message_id = %record.id, "stored message cannot be planned; failing it");
+            for seq in record.pending_parts() {
+                let _ = self.store.record_part_failed(&record.id, seq, None, "cannot plan").await;
+            }
+            return;
+        };
+        let reference = reference_of(record.id.as_str());
+        let parts = match plan_parts(&valid, self.config.concat, reference) {
+            Ok(p) => p,
+            Err(err) => {
+                tracing::error!(message_id = %record.id, %err, "stored message cannot be split");
+                return;
+            }
+        };
+        for seq in record.pending_parts() {
+            if stop.is_cancelled() {
+                break;
+            }
+            let Some(part) = parts.get(usize::from(seq).saturating_sub(1)).cloned() else { continue };
+            if let Err(err) = self.store.record_part_sending(&record.id, seq).await {
+                tracing::warn!(message_id = %record.id, %err, "cannot mark a part sending; will retry");
+                let _ = self.store.release_claim(&record.id).await;
+                return;
+            }
+            match self.pool.submit(part).await {
+                Ok(outcome) => self.settle(&record, seq, outcome).await,
+                Err(RouteError::NoBind { .. } | RouteError::Passive(_)) => {
+                    // Nothing was written: back to pending for a later round.
+                    let _ = self.store.record_part_unsent(&record.id, seq).await;
+                    let _ = self.store.release_claim(&record.id).await;
+                    return;
+                }
+                Err(RouteError::Invalid(err)) => {
+                    let _ = self.store.record_part_failed(&record.id, seq, None, &err.to_string()).await;
+                }
+            }
+            let _ = self.store.renew_claim(&record.id, self.config.claim_lease).await;
+        }
+        let _ = self.store.release_claim(&record.id).await;
+    }
+
+    async fn settle(&self, record: &MessageRecord, seq: PartSeq, outcome: SubmitOutcome) {
+        let id = &record.id;
+        match outcome {
+            SubmitOutcome::Answered { status, message_id: Some(smsc_id) } if status.is_ok() => {
+                let Ok(smsc) = SmscMessageId::new(&smsc_id) else {
+                    let _ = self.store.record_part_unknown(id, seq, "unusable SMSC message id").await;
+                    return;
+                };
+                if let Err(err) = self.store.record_part_submitted(id, seq, &smsc, status.0).await {
+                    tracing::warn!(message_id = %id, %err, "submit_sm_resp not stored");
+                }
+                let target = PartRef { message_id: id.as_str().to_owned(), part: seq };
+                let key = smsc.correlation_key().as_str().to_owned();
+                let probes = self.inbound.probe_keys(self.pool.account(), &smsc);
+                let probes: Vec<&str> = probes.iter().map(String::as_str).collect();
+                match self.correlation.record(self.pool.account(), &key, &probes, &target).await {
+                    Ok(parked) => {
+                        for json in parked {
+                            apply_parked(&self.inbound, &target, &json).await;
+                        }
+                    }
+                    Err(err) => tracing::warn!(message_id = %id, %err, "receipt correlation not recorded"),
+                }
+                self.publish(
+                    &record.destination,
+                    EventData::SmsMtSubmitted(MtSubmitted {
+                        message_id: id.as_str().to_owned(),
+                        smsc_message_id: smsc_id,
+                        destination: record.destination.clone(),
+                        bind_id: self.pool.account().to_owned(),
+                        part: seq,
+                        parts: record.parts_total,
+                    }),
+                )
+                .await;
+            }
+            SubmitOutcome::Answered { status, .. } => {
+                let _ = self.store.record_part_failed(id, seq, Some(status.0), &status.to_string()).await;
+                self.publish(
+                    &record.destination,
+                    EventData::SmsMtFailed(outcome_of(record, status_stat(status))),
+                )
+                .await;
+            }
+            SubmitOutcome::TimedOut | SubmitOutcome::Abandoned => {
+                let reason =
+                    if outcome == SubmitOutcome::TimedOut { "response timeout" } else { "bind lost" };
+                let _ = self.store.record_part_unknown(id, seq, reason).await;
+                self.publish(&record.destination, EventData::SmsMtUnknown(outcome_of(record, "UNKNOWN")))
+                    .await;
+            }
+        }
+    }
+
+    async fn publish(&self, key: &str, data: EventData) {
+        let Ok(key) = EventKey::new(key) else { return };
+        if let Err(err) = self.events.publish(&self.origin.event(key, data)).await {
+            tracing::error!(%err, "MT event lost: neither the broker nor the outbox took it");
+        }
+    }
+}
+
+fn outcome_of(record: &MessageRecord, stat: &str) -> MtOutcome {
+    MtOutcome {
+        message_id: record.id.as_str().to_owned(),
+        smsc_message_id: String::new(),
+        destination: record.destination.clone(),
+        stat: stat.to_owned(),
+        error_code: None,
+        done_at: None,
+    }
+}
+
+fn status_stat(_status: CommandStatus) -> &'static str {
+    "REJECTD"
+}
+
+/// The concatenation reference of a message: stable across instances, so
+/// a part sent again after a takeover carries the same one.
+fn reference_of(id: &str) -> u16 {
+    id.bytes().fold(0u16, |h, b| h.wrapping_mul(31).wrapping_add(u16::from(b)))
+}
+
+/// The stored message as the request it came from.
+fn to_valid(record: &MessageRecord) -> Option<ValidMt> {
+    let content = match &record.content {
+        Content::Text { text } => ReqContent::Text {
+            text: text.clone(),
+            encoding: Some(match record.data_coding {
+                0x00 => TextEncoding::Gsm7,
+                0x01 => TextEncoding::Ia5,
+                0x03 => TextEncoding::Latin1,
+                0x08 => TextEncoding::Ucs2,
+                _ => return None,
+            }),
+        },
+        Content::Binary { hex } => {
+            ReqContent::Binary { octets: super::request::hex_octets::decode(hex).ok()? }
+        }
+    };
+    let validity = record.validity.map(|until| {
+        let left = until.timestamp_millis().saturating_sub(mongodb::bson::DateTime::now().timestamp_millis());
+        Duration::from_millis(u64::try_from(left.max(60_000)).unwrap_or(60_000))
+    });
+    Some(ValidMt {
+        destination: record.destination.clone(),
+        source: record.source.clone(),
+        content,
+        registered_delivery: record.registered_delivery,
+        validity,
+        priority: record.priority,
+        idempotency_key: record.idempotency_key.clone(),
+    })
+}

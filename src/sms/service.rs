@@ -1,0 +1,193 @@
+//! The sms-service composition: from the settings and the backends, the
+//! bind engine, the inbound lanes (MO and receipts), the receipt sweeper,
+//! the MT worker and the `/v1/messages` handlers. [`SmsService::start`]
+//! returns what the HTTP router mounts; shutdown stops the MT worker
+//! first, then unbinds, then the inbound lanes finish what the binds
+//! delivered.
+
+use crate::backends::Backends;
+use crate::events::{EventOrigin, EventSink};
+use crate::http::api::messages::MessagesApi;
+use crate::lifecycle::Shutdown;
+use crate::settings::{Settings, SmppSettings};
+use crate::sms::bind::{BindEngine, BindMetrics, LocalSlots, RedisSlots};
+use crate::sms::inbound::{Inbound, InboundMetrics, sweep_parked};
+use crate::sms::mt::worker::{MtWorker, WorkerConfig};
+use crate::state::{IdempotencyKeys, MoReassembly, ReceiptCorrelation, StateMetrics, StateStore};
+use crate::store::{MessageStore, StoreMetrics};
+use prometheus_client::registry::Registry;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Notify, mpsc};
+
+/// Deliver_sm waiting for a lane, over every bind.
+const INBOUND_QUEUE: usize = 1024;
+/// Lanes handling inbound messages in parallel (order kept per number).
+const INBOUND_LANES: usize = 16;
+
+/// Why the SMS side cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum SmsError {
+    /// A bind setting cannot be used (TLS files).
+    #[error(transparent)]
+    Connect(#[from] crate::sms::bind::connect::ConnectError),
+    /// The bind leases cannot be set up.
+    #[error("bind leases: {0}")]
+    State(#[from] crate::state::StateError),
+}
+
+/// What the HTTP side needs from the SMS side.
+#[derive(Debug, Clone)]
+pub struct SmsService {
+    /// The binds.
+    pub engine: BindEngine,
+    /// The `/v1/messages` handlers' state, when MongoDB, Redis and events are on.
+    pub messages: Option<MessagesApi>,
+}
+
+impl SmsService {
+    /// Starts everything the settings ask for. With no SMPP account there
+    /// is nothing to do but the API (messages stay accepted until binds
+    /// come).
+    pub async fn start(
+        settings: &Settings,
+        backends: &Backends,
+        events: Option<EventSink>,
+        registry: &mut Registry,
+        shutdown: &Shutdown,
+    ) -> Result<Self, SmsError> {
+        let instance = settings.instance_id();
+        let bind_metrics = BindMetrics::register(registry.sub_registry_with_prefix("smpp"));
+        let (inbound_tx, inbound_rx) = mpsc::channel(INBOUND_QUEUE);
+        let engine_stop = tokio_util::sync::CancellationToken::new();
+        let state = backends.redis.clone().map(|redis| {
+            StateStore::new(redis, StateMetrics::register(registry.sub_registry_with_prefix("state")))
+        });
+        let engine = match &state {
+            Some(state) => BindEngine::start(
+                &settings.smpp,
+                settings.instance.role,
+                Arc::new(RedisSlots::new(state.clone(), &instance, settings.smpp.lease_ttl)?),
+                inbound_tx,
+                bind_metrics,
+                engine_stop.clone(),
+            )?,
+            None => BindEngine::start(
+                &settings.smpp,
+                settings.instance.role,
+                Arc::new(LocalSlots::default()),
+                inbound_tx,
+                bind_metrics,
+                engine_stop.clone(),
+            )?,
+        };
+        let (Some(state), Some(mongo), Some(events)) = (state, backends.mongo.clone(), events) else {
+            tracing::warn!("MT API and MO/receipt handling off: they need redis, mongo and events");
+            spawn_engine_stop(shutdown, &engine);
+            return Ok(Self { engine, messages: None });
+        };
+        let origin = EventOrigin { region: settings.instance.region.clone(), instance: instance.clone() };
+        let store = MessageStore::new(
+            &mongo,
+            &settings.store,
+            &instance,
+            StoreMetrics::register(registry.sub_registry_with_prefix("store")),
+        );
+        let indexes = store.clone();
+        tokio::spawn(async move {
+            // Retried until MongoDB answers; writes work meanwhile.
+            while let Err(err) = indexes.ensure_indexes().await {
+                tracing::warn!(%err, "message indexes not ensured yet");
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+        });
+        let sms = &settings.sms;
+        let correlation = ReceiptCorrelation::new(state.clone(), sms.correlation_ttl);
+        let inbound = Arc::new(Inbound {
+            events: events.clone(),
+            origin: origin.clone(),
+            correlation: correlation.clone(),
+            mo_parts: MoReassembly::new(state.clone(), sms.mo_part_ttl, u8::MAX, 254),
+            store: store.clone(),
+            receipt_hold: sms.receipt_hold,
+            switch_base: settings
+                .smpp
+                .accounts
+                .iter()
+                .filter(|(_, a)| a.receipt_ids_switch_base)
+                .map(|(name, _)| name.clone())
+                .collect(),
+            metrics: InboundMetrics::register(registry.sub_registry_with_prefix("inbound")),
+        });
+        shutdown.spawn(crate::sms::inbound::run(inbound.clone(), inbound_rx, INBOUND_LANES));
+        spawn_sweeper(shutdown, inbound.clone(), &settings.smpp);
+        let wake = Arc::new(Notify::new());
+        let mt_stop = shutdown.token();
+        if let Some(pool) = engine.pool(&sms.mt_account).cloned() {
+            let worker = MtWorker {
+                store: store.clone(),
+                pool,
+                correlation,
+                events: events.clone(),
+                origin: origin.clone(),
+                inbound,
+                config: WorkerConfig {
+                    claim_lease: settings.store.claim_lease,
+                    batch: settings.store.claim_batch,
+                    concurrency: sms.mt_concurrency,
+                    poll_interval: Duration::from_millis(500),
+                    concat: sms.concat,
+                },
+                wake: wake.clone(),
+            };
+            let engine = engine.clone();
+            shutdown.spawn(async move {
+                worker.run(mt_stop).await;
+                // Parts in flight are answered; now the binds may go.
+                engine.stop();
+                engine.closed().await;
+            });
+        } else {
+            tracing::warn!(account = %sms.mt_account, "no such SMPP account: MT messages are stored, not sent");
+            spawn_engine_stop(shutdown, &engine);
+        }
+        let messages = MessagesApi {
+            store,
+            idempotency: Some(IdempotencyKeys::new(state, sms.idempotency_ttl)),
+            events,
+            origin,
+            concat: sms.concat,
+            wake,
+        };
+        Ok(Self { engine, messages: Some(messages) })
+    }
+}
+
+/// Unbinds when shutdown starts (when no MT worker does it).
+fn spawn_engine_stop(shutdown: &Shutdown, engine: &BindEngine) {
+    let engine = engine.clone();
+    let token = shutdown.token();
+    shutdown.spawn(async move {
+        token.cancelled().await;
+        engine.stop();
+        engine.closed().await;
+    });
+}
+
+/// Settles parked receipts whose hold ended, every second, per account.
+fn spawn_sweeper(shutdown: &Shutdown, inbound: Arc<Inbound>, smpp: &SmppSettings) {
+    let accounts: Vec<String> = smpp.accounts.keys().cloned().collect();
+    let token = shutdown.token();
+    shutdown.spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                () = token.cancelled() => return,
+            }
+            for account in &accounts {
+                sweep_parked(&inbound, account, 256).await;
+            }
+        }
+    });
+}
