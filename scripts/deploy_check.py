@@ -14,11 +14,15 @@ Subcommands:
                               file for promtool; every metric a rule uses must
                               be in the known list, with its labels, and
                               counters are read through rate()/increase()
-  dashboard FILE --known deploy/metrics-known.txt [--rendered R]...
+  dashboard FILE --known deploy/metrics-known.txt [--rendered R]... [--promql-out F]
                               a Grafana dashboard: parses, panels have unique
                               ids, a datasource and targets, every query uses
                               known metrics and labels; with --rendered, the
-                              overlay's dashboard ConfigMap holds this file
+                              overlay's dashboard ConfigMap holds this file;
+                              with --promql-out, writes every query as a
+                              recording rule for `promtool check rules`
+  selftest KNOWN              feeds the query and dashboard checks broken
+                              input and fails unless each one is caught
   compose FILE BINARY [--settings-file F]
                               docker-compose.yml: depends_on names, host ports,
                               named volumes, bind-mount sources, SIMGATE__
@@ -482,6 +486,14 @@ def cmd_dashboard(a: argparse.Namespace) -> None:
         gp = p.get("gridPos") or {}
         if not all(isinstance(gp.get(k), int) for k in ("x", "y", "w", "h")) or gp.get("x", 0) + gp.get("w", 0) > 24:
             fail(f"panel {title}: bad gridPos {gp}")
+    if a.promql_out:
+        # Grafana's interval variables become fixed ranges so promtool can
+        # parse the queries.
+        rules = [{"record": f"simgate_dashboard:panel{p.get('id')}:{t.get('refId')}",
+                  "expr": re.sub(r"\$__(rate_)?interval|\$__range", "5m", t.get("expr", ""))}
+                 for p in panels_of(dash) if p.get("type") != "row" for t in p.get("targets") or []]
+        with open(a.promql_out, "w", encoding="utf-8") as f:
+            yaml.safe_dump({"groups": [{"name": "dashboard-queries", "rules": rules}]}, f, sort_keys=False)
     for rendered in a.rendered or []:
         cms = [c for c in find(load(rendered), "ConfigMap")
                if c["metadata"].get("labels", {}).get("grafana_dashboard") == "1"]
@@ -489,6 +501,43 @@ def cmd_dashboard(a: argparse.Namespace) -> None:
             fail(f"{rendered}: no ConfigMap labelled grafana_dashboard=1 holds {a.file}")
     print(f"  {n_panels} panels, {len(used)} metrics")
     finish(f"dashboard {a.file}")
+
+
+# ---------------------------------------------------------------- selftest
+
+
+def cmd_selftest(a: argparse.Namespace) -> None:
+    """Each broken query must be reported; each good one must pass."""
+    known = load_known(a.known)
+    good = [
+        'sum by (account) (rate(simgate_smpp_throttled_total{job="simgate"}[5m])) > 1',
+        'histogram_quantile(0.99, sum by (le) (rate(simgate_smpp_response_seconds_bucket{job="simgate"}[5m])))',
+        'max by (namespace) (simgate_events_outbox_depth{job="simgate"}) > 0',
+        'changes(process_start_time_seconds{job="simgate"}[30m]) > 2',
+    ]
+    bad = {
+        "unknown metric": 'rate(simgate_smpp_submit_total{job="simgate"}[5m])',
+        "counter without _total": 'rate(simgate_smpp_submits{job="simgate"}[5m])',
+        "unknown label": 'rate(simgate_inbound_receipts_total{result="unmatched"}[5m])',
+        "counter read raw": 'sum(simgate_smpp_throttled_total{job="simgate"})',
+        "counter through delta": 'delta(simgate_smpp_throttled_total[5m])',
+        "bare histogram": 'rate(simgate_smpp_response_seconds[5m])',
+        "le on a gauge": 'simgate_smpp_bind_up{le="1"}',
+    }
+    problems = []
+    for expr in good:
+        errors.clear()
+        check_query(expr, known, "selftest")
+        if errors:
+            problems.append(f"good query reported: {expr}: {errors[:]}")
+    for what, expr in bad.items():
+        errors.clear()
+        check_query(expr, known, "selftest")
+        if not errors:
+            problems.append(f"{what} not caught: {expr}")
+    errors.clear()
+    errors.extend(problems)
+    finish(f"selftest: {len(good)} good and {len(bad)} broken queries judged right")
 
 
 # ---------------------------------------------------------------- compose
@@ -597,13 +646,16 @@ def main() -> None:
     s.add_argument("file")
     s.add_argument("--known", required=True, help="deploy/metrics-known.txt")
     s.add_argument("--rendered", action="append", help="a rendered overlay that must carry the dashboard")
+    s.add_argument("--promql-out", help="write the queries as recording rules for promtool")
+    s = sub.add_parser("selftest")
+    s.add_argument("known")
     s = sub.add_parser("compose")
     s.add_argument("file")
     s.add_argument("binary")
     s.add_argument("--settings-file", help="the settings file the image reads before the variables")
     a = p.parse_args()
     {"split": cmd_split, "crds": cmd_crds, "settings": cmd_settings, "rules": cmd_rules,
-     "dashboard": cmd_dashboard, "compose": cmd_compose}[a.cmd](a)
+     "dashboard": cmd_dashboard, "selftest": cmd_selftest, "compose": cmd_compose}[a.cmd](a)
 
 
 if __name__ == "__main__":

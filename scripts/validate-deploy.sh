@@ -130,9 +130,12 @@ promtool test rules "$WORK/alerts.test.yaml"
 # The same JSON is provisioned in compose and carried by both overlays as
 # the ConfigMap Grafana's dashboard sidecar loads.
 check "Grafana dashboard"
+"${CHECK[@]}" selftest "$KNOWN"
 for dashboard in deploy/compose/grafana/dashboards/*.json; do
-  "${CHECK[@]}" dashboard "$dashboard" --known "$KNOWN" \
+  queries="$WORK/$(basename "$dashboard" .json)-queries.yaml"
+  "${CHECK[@]}" dashboard "$dashboard" --known "$KNOWN" --promql-out "$queries" \
     --rendered "$WORK/us-east-1.yaml" --rendered "$WORK/us-west-2.yaml"
+  promtool check rules "$queries"
 done
 
 # ---------------------------------------------------------------- checkov
