@@ -9,10 +9,20 @@ Subcommands:
   settings RENDERED BINARY --region R --role ROLE
                               every SIMGATE__ variable and the settings file of
                               the Deployment pass `simgate config check`
-  rules RENDERED OUT --metrics-doc docs/operations.md
+  rules RENDERED OUT --known deploy/metrics-known.txt
                               write the PrometheusRule groups as a plain rule
-                              file for promtool; every simgate_* metric used
-                              must be listed in the operations doc
+                              file for promtool; every metric a rule uses must
+                              be in the known list, with its labels, and
+                              counters are read through rate()/increase()
+  dashboard FILE --known deploy/metrics-known.txt [--rendered R]... [--promql-out F]
+                              a Grafana dashboard: parses, panels have unique
+                              ids, a datasource and targets, every query uses
+                              known metrics and labels; with --rendered, the
+                              overlay's dashboard ConfigMap holds this file;
+                              with --promql-out, writes every query as a
+                              recording rule for `promtool check rules`
+  selftest KNOWN              feeds the query and dashboard checks broken
+                              input and fails unless each one is caught
   compose FILE BINARY [--settings-file F]
                               docker-compose.yml: depends_on names, host ports,
                               named volumes, bind-mount sources, SIMGATE__
@@ -22,6 +32,7 @@ Subcommands:
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -332,23 +343,201 @@ def cmd_settings(a: argparse.Namespace) -> None:
 # ---------------------------------------------------------------- rules
 
 
+# Labels the scrape adds (Prometheus target labels, the ServiceMonitor's
+# jobLabel, the compose scrape config), on top of the gateway's own.
+TARGET_LABELS = {"job", "namespace", "pod", "instance", "region", "service", "container", "endpoint"}
+METRIC_RE = re.compile(r"\b((?:simgate|process)_[a-zA-Z0-9_]+)")
+RANGE_FUNCS = re.compile(r"\b(rate|increase|irate)\(\s*$")
+
+
+def load_known(path: str) -> dict[str, tuple[str, set[str]]]:
+    """deploy/metrics-known.txt: NAME TYPE LABEL... per line."""
+    known: dict[str, tuple[str, set[str]]] = {}
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        name, kind, *labels = line.split()
+        if kind not in ("counter", "gauge", "histogram"):
+            fail(f"{path}:{n}: {name}: unknown type {kind}")
+        if kind == "counter" and not name.endswith("_total"):
+            fail(f"{path}:{n}: counter {name} must be listed with its _total suffix")
+        if name in known:
+            fail(f"{path}:{n}: {name} listed twice")
+        known[name] = (kind, set(labels))
+    return known
+
+
+def check_query(expr: str, known: dict[str, tuple[str, set[str]]], what: str) -> set[str]:
+    """Every metric in `expr` is known, its matchers use its labels, and
+    counters (and histogram series) are read through rate/increase/irate."""
+    used = set()
+    for m in METRIC_RE.finditer(expr):
+        name = m.group(1)
+        base, suffix = name, ""
+        hist = re.fullmatch(r"(.+)_(bucket|sum|count)", name)
+        if name not in known and hist and known.get(hist.group(1), ("",))[0] == "histogram":
+            base, suffix = hist.group(1), hist.group(2)
+        if base not in known:
+            fail(f"{what}: metric {name} is not in the known list")
+            continue
+        kind, labels = known[base]
+        if kind == "histogram" and not suffix:
+            fail(f"{what}: histogram {name} is used without _bucket, _sum or _count")
+        used.add(base)
+        allowed = labels | TARGET_LABELS | ({"le"} if suffix == "bucket" else set())
+        rest = expr[m.end():]
+        matchers = re.match(r"\s*\{([^}]*)\}", rest)
+        if matchers:
+            for label in re.findall(r"([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)", matchers.group(1)):
+                if label not in allowed:
+                    fail(f"{what}: {name} has no label {label}")
+            rest = rest[matchers.end():]
+        if kind == "counter" or suffix:
+            if not re.match(r"\s*\[", rest) or not RANGE_FUNCS.search(expr[:m.start()]):
+                fail(f"{what}: counter {name} is not read through rate(), increase() or irate()")
+    return used
+
+
 def cmd_rules(a: argparse.Namespace) -> None:
     docs = load(a.rendered)
+    known = load_known(a.known)
     groups = [g for pr in find(docs, "PrometheusRule") for g in pr["spec"]["groups"]]
     if not groups:
         fail("no PrometheusRule groups")
-    documented = set(re.findall(r"`((?:simgate|process)_[a-z0-9_]+)`",
-                                Path(a.metrics_doc).read_text(encoding="utf-8")))
     for g in groups:
         for r in g["rules"]:
-            for name in set(re.findall(r"\b((?:simgate|process)_[a-zA-Z0-9_]+)", r["expr"])):
-                base = re.sub(r"_(bucket|sum|count)$", "", name)
-                if name not in documented and base not in documented:
-                    fail(f"{r.get('alert', r.get('record'))}: metric {name} is not in {a.metrics_doc}")
+            name = r.get("alert", r.get("record"))
+            check_query(r["expr"], known, f"rule {name}")
+            if "alert" in r:
+                ann = r.get("annotations", {})
+                for key in ("summary", "description", "runbook_url"):
+                    if not ann.get(key):
+                        fail(f"alert {name} has no {key} annotation")
+                anchor = ann.get("runbook_url", "").partition("#")[2]
+                if anchor != name.lower():
+                    fail(f"alert {name}: runbook_url does not point at #{name.lower()}")
+                elif a.runbook and f"## {name}\n" not in Path(a.runbook).read_text(encoding="utf-8"):
+                    fail(f"alert {name} has no section in {a.runbook}")
     with open(a.out, "w", encoding="utf-8") as f:
         yaml.safe_dump({"groups": groups}, f, sort_keys=False)
     n = sum(len(g["rules"]) for g in groups)
-    finish(f"{n} rules extracted, every metric they use is documented")
+    finish(f"{n} rules extracted, every metric they use is known")
+
+
+# ---------------------------------------------------------------- dashboard
+
+
+def panels_of(dashboard: dict) -> list[dict]:
+    """Every panel, rows' collapsed panels included."""
+    out = []
+    for p in dashboard.get("panels", []):
+        out.append(p)
+        out.extend(p.get("panels", []))
+    return out
+
+
+def cmd_dashboard(a: argparse.Namespace) -> None:
+    text = Path(a.file).read_text(encoding="utf-8")
+    try:
+        dash = json.loads(text)
+    except json.JSONDecodeError as e:
+        sys.exit(f"{a.file}: not JSON: {e}")
+    known = load_known(a.known)
+    for key in ("uid", "title", "schemaVersion", "panels"):
+        if key not in dash:
+            fail(f"dashboard has no {key}")
+    variables = {v.get("name"): v for v in dash.get("templating", {}).get("list", [])}
+    ds_var = variables.get("datasource")
+    if not ds_var or ds_var.get("type") != "datasource" or ds_var.get("query") != "prometheus":
+        fail("dashboard needs a datasource variable of type prometheus (so it works in every Grafana)")
+    ids: set[int] = set()
+    used: set[str] = set()
+    n_panels = 0
+    for p in panels_of(dash):
+        pid = p.get("id")
+        title = p.get("title", "?")
+        if pid in ids:
+            fail(f"panel id {pid} ({title}) is used twice")
+        ids.add(pid)
+        if p.get("type") == "row":
+            continue
+        n_panels += 1
+        if not title.strip() or title == "?":
+            fail(f"panel {pid} has no title")
+        if not p.get("description"):
+            fail(f"panel {title}: no description")
+        ds = p.get("datasource") or {}
+        if ds.get("uid") != "${datasource}":
+            fail(f"panel {title}: datasource is not ${{datasource}}: {ds!r}")
+        targets = p.get("targets") or []
+        if not targets:
+            fail(f"panel {title}: no targets")
+        refs = set()
+        for t in targets:
+            if (t.get("datasource") or {}).get("uid") != "${datasource}":
+                fail(f"panel {title}: target {t.get('refId')} has no ${{datasource}} datasource")
+            if not t.get("expr", "").strip():
+                fail(f"panel {title}: target {t.get('refId')} has no expr")
+            if t.get("refId") in refs:
+                fail(f"panel {title}: refId {t.get('refId')} twice")
+            refs.add(t.get("refId"))
+            used |= check_query(t.get("expr", ""), known, f"panel {title}")
+        gp = p.get("gridPos") or {}
+        if not all(isinstance(gp.get(k), int) for k in ("x", "y", "w", "h")) or gp.get("x", 0) + gp.get("w", 0) > 24:
+            fail(f"panel {title}: bad gridPos {gp}")
+    if a.promql_out:
+        # Grafana's interval variables become fixed ranges so promtool can
+        # parse the queries.
+        rules = [{"record": f"simgate_dashboard:panel{p.get('id')}:{t.get('refId')}",
+                  "expr": re.sub(r"\$__(rate_)?interval|\$__range", "5m", t.get("expr", ""))}
+                 for p in panels_of(dash) if p.get("type") != "row" for t in p.get("targets") or []]
+        with open(a.promql_out, "w", encoding="utf-8") as f:
+            yaml.safe_dump({"groups": [{"name": "dashboard-queries", "rules": rules}]}, f, sort_keys=False)
+    for rendered in a.rendered or []:
+        cms = [c for c in find(load(rendered), "ConfigMap")
+               if c["metadata"].get("labels", {}).get("grafana_dashboard") == "1"]
+        if not any(v == text for c in cms for v in (c.get("data") or {}).values()):
+            fail(f"{rendered}: no ConfigMap labelled grafana_dashboard=1 holds {a.file}")
+    print(f"  {n_panels} panels, {len(used)} metrics")
+    finish(f"dashboard {a.file}")
+
+
+# ---------------------------------------------------------------- selftest
+
+
+def cmd_selftest(a: argparse.Namespace) -> None:
+    """Each broken query must be reported; each good one must pass."""
+    known = load_known(a.known)
+    good = [
+        'sum by (account) (rate(simgate_smpp_throttled_total{job="simgate"}[5m])) > 1',
+        'histogram_quantile(0.99, sum by (le) (rate(simgate_smpp_response_seconds_bucket{job="simgate"}[5m])))',
+        'max by (namespace) (simgate_events_outbox_depth{job="simgate"}) > 0',
+        'changes(process_start_time_seconds{job="simgate"}[30m]) > 2',
+    ]
+    bad = {
+        "unknown metric": 'rate(simgate_smpp_submit_total{job="simgate"}[5m])',
+        "counter without _total": 'rate(simgate_smpp_submits{job="simgate"}[5m])',
+        "unknown label": 'rate(simgate_inbound_receipts_total{result="unmatched"}[5m])',
+        "counter read raw": 'sum(simgate_smpp_throttled_total{job="simgate"})',
+        "counter through delta": 'delta(simgate_smpp_throttled_total[5m])',
+        "bare histogram": 'rate(simgate_smpp_response_seconds[5m])',
+        "le on a gauge": 'simgate_smpp_bind_up{le="1"}',
+    }
+    problems = []
+    for expr in good:
+        errors.clear()
+        check_query(expr, known, "selftest")
+        if errors:
+            problems.append(f"good query reported: {expr}: {errors[:]}")
+    for what, expr in bad.items():
+        errors.clear()
+        check_query(expr, known, "selftest")
+        if not errors:
+            problems.append(f"{what} not caught: {expr}")
+    errors.clear()
+    errors.extend(problems)
+    finish(f"selftest: {len(good)} good and {len(bad)} broken queries judged right")
 
 
 # ---------------------------------------------------------------- compose
@@ -451,14 +640,22 @@ def main() -> None:
     s = sub.add_parser("rules")
     s.add_argument("rendered")
     s.add_argument("out")
-    s.add_argument("--metrics-doc", required=True)
+    s.add_argument("--known", required=True, help="deploy/metrics-known.txt")
+    s.add_argument("--runbook", help="docs/runbook.md: every alert must have a section")
+    s = sub.add_parser("dashboard")
+    s.add_argument("file")
+    s.add_argument("--known", required=True, help="deploy/metrics-known.txt")
+    s.add_argument("--rendered", action="append", help="a rendered overlay that must carry the dashboard")
+    s.add_argument("--promql-out", help="write the queries as recording rules for promtool")
+    s = sub.add_parser("selftest")
+    s.add_argument("known")
     s = sub.add_parser("compose")
     s.add_argument("file")
     s.add_argument("binary")
     s.add_argument("--settings-file", help="the settings file the image reads before the variables")
     a = p.parse_args()
     {"split": cmd_split, "crds": cmd_crds, "settings": cmd_settings, "rules": cmd_rules,
-     "compose": cmd_compose}[a.cmd](a)
+     "dashboard": cmd_dashboard, "selftest": cmd_selftest, "compose": cmd_compose}[a.cmd](a)
 
 
 if __name__ == "__main__":

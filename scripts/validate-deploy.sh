@@ -115,15 +115,28 @@ EOF
 
 # ---------------------------------------------------------------- alerts
 check "promtool check rules / test rules"
-"${CHECK[@]}" rules "$WORK/us-east-1.yaml" "$WORK/simgate-rules.yaml" --metrics-doc docs/operations.md
+KNOWN=deploy/metrics-known.txt
+"${CHECK[@]}" rules "$WORK/us-east-1.yaml" "$WORK/simgate-rules.yaml" --known "$KNOWN" --runbook docs/runbook.md
 for entry in "${OVERLAYS[@]:1}"; do
   region="${entry%%:*}"
-  "${CHECK[@]}" rules "$WORK/$region.yaml" "$WORK/$region-rules.yaml" --metrics-doc docs/operations.md >/dev/null
+  "${CHECK[@]}" rules "$WORK/$region.yaml" "$WORK/$region-rules.yaml" --known "$KNOWN" >/dev/null
   cmp -s "$WORK/simgate-rules.yaml" "$WORK/$region-rules.yaml" || die "alert rules differ between regions"
 done
 promtool check rules "$WORK/simgate-rules.yaml"
 cp deploy/tests/alerts.test.yaml "$WORK/"
 promtool test rules "$WORK/alerts.test.yaml"
+
+# ---------------------------------------------------------------- dashboard
+# The same JSON is provisioned in compose and carried by both overlays as
+# the ConfigMap Grafana's dashboard sidecar loads.
+check "Grafana dashboard"
+"${CHECK[@]}" selftest "$KNOWN"
+for dashboard in deploy/compose/grafana/dashboards/*.json; do
+  queries="$WORK/$(basename "$dashboard" .json)-queries.yaml"
+  "${CHECK[@]}" dashboard "$dashboard" --known "$KNOWN" --promql-out "$queries" \
+    --rendered "$WORK/us-east-1.yaml" --rendered "$WORK/us-west-2.yaml"
+  promtool check rules "$queries"
+done
 
 # ---------------------------------------------------------------- checkov
 # Skips are annotations on the objects they concern (checkov.io/skipN), so
