@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The demo: builds simgate, starts the local stack (Redis, Tansu, a
-# MongoDB-wire server), runs the gateway against it and prints a live summary
-# every two seconds until Ctrl-C (or --duration SECONDS), then shuts the
-# gateway down with SIGTERM and stops the stack.
+# MongoDB-wire server) and the SMSC simulator, runs the gateway bound to the
+# simulator, sends it MT traffic through the API (10 messages a second, on
+# loopback), and prints a live summary every two seconds: binds, messages
+# accepted, submitted and delivered, MO received. It stops at Ctrl-C (or
+# after --duration SECONDS): traffic first, then the gateway with SIGTERM,
+# the simulator and the stack.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,6 +21,8 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 HTTP_PORT="${SIMGATE_DEMO_HTTP_PORT:-39080}"
+SMSC_PORT="${SIMGATE_DEMO_SMSC_PORT:-39775}"
+API_KEY="demo-key-$(date +%s)-0123456789"
 
 need_rust
 need_cmd curl curl
@@ -28,12 +33,16 @@ cargo build --locked --bin simgate
 BIN="$CARGO_TARGET_DIR/debug/simgate"
 
 gateway_pid=""
+sim_pid=""
+traffic_pid=""
 cleanup() {
+  if [[ -n "$traffic_pid" ]]; then kill "$traffic_pid" 2>/dev/null || true; wait "$traffic_pid" 2>/dev/null || true; fi
   if [[ -n "$gateway_pid" ]] && kill -0 "$gateway_pid" 2>/dev/null; then
     log "SIGTERM to the gateway; it drains and exits"
     kill -TERM "$gateway_pid" 2>/dev/null || true
     wait "$gateway_pid" 2>/dev/null || true
   fi
+  if [[ -n "$sim_pid" ]]; then kill -TERM "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; fi
   scripts/stack.sh stop || true
 }
 trap cleanup EXIT
@@ -46,6 +55,19 @@ source "$ROOT/.stack/stack.env"
 set +a
 
 mkdir -p "$ROOT/.stack"
+"$BIN" smsc-sim --listen "127.0.0.1:$SMSC_PORT" --account simgate:demo:4 --mo-rate 1 \
+  >"$ROOT/.stack/smsc-sim.out" 2>"$ROOT/.stack/smsc-sim.log" &
+sim_pid=$!
+for _ in $(seq 1 50); do grep -q "listening on" "$ROOT/.stack/smsc-sim.out" 2>/dev/null && break; sleep 0.1; done
+log "SMSC simulator pid $sim_pid on 127.0.0.1:$SMSC_PORT, logs in .stack/smsc-sim.log"
+
+SIMGATE__SMPP__ACCOUNTS__PRIMARY__HOST=127.0.0.1 \
+SIMGATE__SMPP__ACCOUNTS__PRIMARY__PORT="$SMSC_PORT" \
+SIMGATE__SMPP__ACCOUNTS__PRIMARY__SYSTEM_ID=simgate \
+SIMGATE__SMPP__ACCOUNTS__PRIMARY__PASSWORD=demo \
+SIMGATE__SMPP__ACCOUNTS__PRIMARY__BINDS=2 \
+SIMGATE__SMPP__ACCOUNTS__PRIMARY__MAX_BINDS=4 \
+SIMGATE__API__KEYS="$API_KEY" \
 SIMGATE__HTTP__LISTEN="127.0.0.1:$HTTP_PORT" \
 SIMGATE__INSTANCE__ID="demo-1" \
 SIMGATE__SHUTDOWN__DRAIN_DELAY="1s" \
@@ -56,8 +78,30 @@ log "gateway pid $gateway_pid, logs in .stack/gateway.log"
 
 base="http://127.0.0.1:$HTTP_PORT"
 metric() { awk -v m="$1" '$1 == m { print $2 }' <<<"$2"; }
+# The sum of a metric over all its label sets.
+total() { awk -v m="$1" 'index($1, m) == 1 && (substr($1, length(m) + 1, 1) == "{" || length($1) == length(m)) { s += $2 } END { print s + 0 }' <<<"$2"; }
+published() {
+  awk -v m="simgate_events_published_total{event_type=\"$1\"" 'index($1, m) == 1 { s += $2 } END { print s + 0 }' <<<"$2"
+}
+
+# MT traffic: 10 messages a second to loopback, until the demo ends.
+(
+  n=0
+  while kill -0 "$gateway_pid" 2>/dev/null; do
+    for _ in 1 2 3 4 5; do
+      n=$((n + 1))
+      curl -s -o /dev/null -X POST "$base/v1/messages" -H "Authorization: Bearer $API_KEY" \
+        -H 'Content-Type: application/json' \
+        -d "{\"destination\":\"+1555$(printf '%07d' "$n")\",\"source\":\"SIMGATE\",\"text\":\"demo message $n\"}" || true
+    done
+    sleep 0.5
+  done
+) &
+traffic_pid=$!
+
 started=$SECONDS
-printf '\n%-8s %-6s %-44s %-7s %-8s %s\n' "time" "health" "components (redis mongo kafka)" "rss_MB" "cpu_s" "fds"
+printf '\n%-7s %-6s %-30s %-6s %-9s %-10s %-10s %-5s %-7s %s\n' "time" "health" "components (redis mongo kafka)" \
+  "binds" "accepted" "submitted" "delivered" "MO" "rss_MB" "cpu_s"
 while :; do
   if ! kill -0 "$gateway_pid" 2>/dev/null; then
     tail -n 5 "$ROOT/.stack/gateway.log" >&2
@@ -71,10 +115,12 @@ while :; do
     comps+="$c=$([[ "$v" == 1 ]] && echo up || echo down) "
   done
   rss="$(metric process_resident_memory_bytes "$metrics")"
-  printf '%-8s %-6s %-44s %-7s %-8s %s\n' "$((SECONDS - started))s" \
+  printf '%-7s %-6s %-30s %-6s %-9s %-10s %-10s %-5s %-7s %s\n' "$((SECONDS - started))s" \
     "$([[ "$health" == 200 ]] && echo UP || echo "DOWN")" "$comps" \
-    "$(( ${rss:-0} / 1048576 ))" "$(metric process_cpu_seconds_total "$metrics")" \
-    "$(metric process_open_fds "$metrics")"
+    "$(total simgate_smpp_bind_up "$metrics")" "$(published sms.mt.accepted "$metrics")" \
+    "$(published sms.mt.submitted "$metrics")" "$(published sms.mt.delivered "$metrics")" \
+    "$(published sms.mo.received "$metrics")" "$(( ${rss:-0} / 1048576 ))" \
+    "$(metric process_cpu_seconds_total "$metrics")"
   if [[ "$duration" -gt 0 && $((SECONDS - started)) -ge "$duration" ]]; then break; fi
   sleep 2
 done

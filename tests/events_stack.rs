@@ -40,7 +40,10 @@ fn settings(tag: &str) -> Settings {
     let id = nanos() % 1_000_000_000_000;
     s.events.topic_prefix = format!("t{tag}{id}.");
     s.mongo.database = format!("ev{tag}{id}");
-    s.events.delivery_timeout = Duration::from_secs(1);
+    // Generous while the broker is up: a cold producer on a loaded machine
+    // can take over a second for its first delivery, which would send it to
+    // the outbox. The outage tests shorten it.
+    s.events.delivery_timeout = Duration::from_secs(15);
     s.events.relay_interval = Duration::from_millis(200);
     s.events.relay_lease = Duration::from_secs(5);
     s
@@ -330,6 +333,7 @@ async fn published_events_arrive_in_order_with_their_envelope() {
 async fn broker_outage_goes_to_the_outbox_and_the_relay_delivers_everything_in_order() {
     let broker = PrivateBroker::start();
     let mut s = settings("out");
+    s.events.delivery_timeout = Duration::from_secs(1);
     s.kafka.brokers = broker.addr.clone();
     create_topics(&broker.addr, &s);
     let h = harness(s, "simgate-out").await;
