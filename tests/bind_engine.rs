@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 fn store(prefix: &str) -> StateStore {
     let settings = RedisSettings {
-        url: SecretUrl::new(&support::stack("SIMGATE__REDIS__URL")),
+        url: SecretUrl::new(support::stack("SIMGATE__REDIS__URL")),
         ..RedisSettings::default()
     };
     let redis = simgate::backends::redis::RedisHandle::new(&settings, &Default::default()).unwrap();
