@@ -3,8 +3,10 @@
 //! 4.4.2, 4.6.2, 4.7.2) and a bind response without
 //! sc_interface_version (system_id, v3.4 4.1.2). These are most of what a
 //! gateway sends, and they are small enough that the [`super::stage`]
-//! machinery costs more than it saves: the PDU is assembled in one
-//! fixed-size array and handed to the output in one `put_slice`.
+//! costs more than it saves: zeroing it, gathering the octets there and
+//! reading them back to copy them out (a read that has to wait for the
+//! stores just made) takes longer than three writes straight to the
+//! output: the header, the characters, the NUL.
 
 use bytes::BufMut;
 
@@ -13,14 +15,11 @@ use super::fields::BodyCodec;
 use super::header::{HEADER_LEN, Header};
 use super::{Pdu, check_rules};
 
-/// The longest string written here, NUL included: message_id is up to 65
-/// octets (v3.4 5.2.23); a longer one takes the staged path.
-const LONE_CSTR_MAX: usize = 65;
-
 impl Pdu<'_> {
     /// Encode `self` when its body is one C-octet string (`body`) and it
     /// has no TLVs; `None`, with nothing written, when it is not such a
-    /// PDU. The checks are those of the staged path, for this shape.
+    /// PDU. The checks are those of the staged path, for this shape, and
+    /// nothing is written when one fails.
     #[inline]
     pub(super) fn encode_direct<'b, T: BodyCodec<'b>, B: BufMut>(
         &self,
@@ -31,42 +30,31 @@ impl Pdu<'_> {
             return None;
         }
         let chars = body.lone_cstr()?;
-        if chars.len() >= LONE_CSTR_MAX {
-            return None;
-        }
-        let len = HEADER_LEN + chars.len() + 1;
-        let header = match self.direct_header(len, buf) {
-            Ok(header) => header,
-            Err(error) => return Some(Err(error)),
-        };
-        let mut octets = [0u8; HEADER_LEN + LONE_CSTR_MAX];
-        let (head, rest) = octets.split_first_chunk_mut::<HEADER_LEN>()?;
-        *head = header;
-        // The NUL after the characters (v3.4 3.1) is already there: the
-        // array is zeroed and a C-octet string holds no NUL.
-        rest.get_mut(..chars.len())?.copy_from_slice(chars);
-        buf.put_slice(octets.get(..len)?);
-        Some(Ok(()))
+        Some(self.put_direct(chars, buf))
     }
 
-    /// The checks of the staged path for a PDU of `len` octets without
-    /// TLVs, then its header.
+    /// The checks of the staged path for a PDU without TLVs, then the
+    /// header, `chars` and the NUL (v3.4 3.1) into `buf`.
     #[inline]
-    fn direct_header<B: BufMut>(&self, len: usize, buf: &B) -> Result<[u8; HEADER_LEN], PduError> {
+    fn put_direct<B: BufMut>(&self, chars: &[u8], buf: &mut B) -> Result<(), PduError> {
         // Without TLVs no TLV is present; the rules then hold for every
         // one-string body, but they are checked as on the staged path.
         check_rules(self.command_status, &self.body, |_| false)?;
+        let len = HEADER_LEN + chars.len() + 1;
         let command_length = u32::try_from(len).map_err(|_| PduError::TooLarge { len })?;
         if buf.remaining_mut() < len {
             return Err(PduError::TooLarge { len });
         }
-        Ok(Header {
+        let header = Header {
             command_length,
             command_id: self.command_id().as_u32(),
             command_status: self.command_status,
             sequence_number: self.sequence_number,
-        }
-        .to_bytes())
+        };
+        buf.put_slice(&header.to_bytes());
+        buf.put_slice(chars);
+        buf.put_u8(0);
+        Ok(())
     }
 }
 

@@ -9,7 +9,8 @@
 //! [`Pdu::encode`] computes the length first, writes the header with it,
 //! then the body, and never allocates; it writes through a small buffer
 //! on the stack ([`stage`]), so the output sees one `put_slice` per PDU; a
-//! response that is a header and one string skips the stage ([`direct`]).
+//! response that is a header and one string is written without it
+//! (`direct.rs`).
 //! Limits are enforced both ways, so a PDU simgate sends is one it would
 //! accept.
 
