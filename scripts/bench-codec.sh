@@ -13,7 +13,7 @@
 #                                     defaults (e.g. a filter: submit_sm)
 #
 # Criterion's defaults are kept except for a 1 s warm-up and 4 s of
-# measurement per benchmark (32 benchmarks, ~4 minutes with the build). Its results
+# measurement per benchmark (38 benchmarks, ~4 minutes with the build). Its results
 # go to $CARGO_TARGET_DIR/criterion-codec, emptied before every run so the
 # table never mixes runs. Medians are criterion's median point estimates
 # (new/estimates.json), in nanoseconds per PDU.
@@ -139,6 +139,8 @@ for pdu in PDUS:
             else [
                 ("simgate_decoded", "encode the decoded PDU (TLVs still wire octets)"),
                 ("simgate_to_vec", "`to_vec`: a new exact-size `Vec` per PDU"),
+                ("simgate_slice", "into a reused `[u8]`, as `rusmpp`"),
+                ("simgate_bytes", "into a reused `BytesMut`, as `rusmpp_owned`"),
             ]
         )
         for name, what in variants:
@@ -151,6 +153,32 @@ for pdu in PDUS:
 
 if not found:
     sys.exit(f"no simgate results under {home}")
+
+# Encode with the same output and the same reuse of it on both sides.
+LIKE = [
+    ("simgate_slice", "rusmpp", "a reused `[u8]`"),
+    ("simgate_bytes", "rusmpp_owned", "a reused `BytesMut`"),
+    ("simgate_to_vec", "smpp34", "a new `Vec` per PDU"),
+]
+
+def like_rows(value):
+    out = []
+    for pdu in PDUS:
+        g = f"{pdu}-encode"
+        for ours, peer, what in LIKE:
+            a, b = value(g, ours), value(g, peer)
+            if a is not None and b is not None:
+                out.append(f"| {pdu} | {what} | {value_fmt(a)} | {dict(PEERS)[peer]} | {value_fmt(b)} | **{ratio(b, a)}** |")
+    return out
+
+value_fmt = ns
+like = "\n".join(
+    [
+        "| PDU | encode into | simgate | peer | peer's | peer / simgate |",
+        "| --- | --- | ---: | --- | ---: | ---: |",
+        *like_rows(median),
+    ]
+)
 
 table = "\n".join(
     [
@@ -181,7 +209,12 @@ simgate is faster, and the goal is 1.5.
 
 simgate variants, against the same peers' medians:
 
-{variants}"""
+{variants}
+
+Encode like for like (the same output type, reused or not in the same
+way, on both sides):
+
+{like}"""
 
 counts = pathlib.Path(counts)
 if counts.exists() and counts.stat().st_size:
@@ -202,7 +235,19 @@ if counts.exists() and counts.stat().st_size:
                 + " | ".join(str(v) for v in peers)
                 + f" | {ratio(best, ours)} |"
             )
-    var = [f"`{k}` {v}" for k, v in ir.items() if k.split("/")[1] in ("simgate+tlvs", "simgate_decoded", "simgate_to_vec")]
+    var = [
+        f"`{k}` {v}"
+        for k, v in ir.items()
+        if k.split("/")[1] in ("simgate+tlvs", "simgate_decoded", "simgate_to_vec", "simgate_slice", "simgate_bytes")
+    ]
+    value_fmt = str
+    like_ir = "\n".join(
+        [
+            "| PDU | encode into | simgate | peer | peer's | peer / simgate |",
+            "| --- | --- | ---: | --- | ---: | ---: |",
+            *like_rows(lambda g, f: ir.get(f"{g}/{f}")),
+        ]
+    )
     section += f"""
 
 Instructions per PDU under callgrind (`--callgrind`: each case run 2000
@@ -210,7 +255,7 @@ times, counted inside the measured call only; deterministic, so these
 ratios do not move with the machine's load, though instructions are not
 time):
 
-""" + "\n".join(lines) + "\n\nsimgate variants: " + ", ".join(var) + "."
+""" + "\n".join(lines) + "\n\nsimgate variants: " + ", ".join(var) + ".\n\nEncode like for like, in instructions:\n\n" + like_ir
 
 print(section)
 

@@ -41,6 +41,11 @@
 //!   was read from, so they are copied in one piece (a relay's path);
 //! - `simgate_to_vec`: `Pdu::to_vec`, one exact-size allocation per PDU,
 //!   for comparison with smpp34, whose API can only allocate;
+//! - `simgate_slice`: into a reused `[u8]` (a `&mut [u8]` as the
+//!   `BufMut`), the output rusmpp's borrowed encoder writes, for a
+//!   like-for-like comparison with `rusmpp`;
+//! - `simgate_bytes`: into a reused `BytesMut` (cleared each time), as the
+//!   gateway's SMPP session writes and as `rusmpp_owned` does;
 //! - `rusmpp`: the borrowed `Command`: `Length::length`, then
 //!   command_length and `Encode::encode` into a reused `[u8]` buffer, as
 //!   rusmpp's own framing encoder does;
@@ -172,6 +177,14 @@ fn frames() -> Vec<(&'static str, Pdu<'static>, Vec<u8>)> {
         .collect()
 }
 
+/// simgate into the front of `dst`, as [`rusmpp_encode`] writes; the length.
+fn simgate_encode_slice(pdu: &Pdu<'_>, dst: &mut [u8]) -> usize {
+    let room = dst.len();
+    let mut rest = &mut dst[..];
+    pdu.encode(&mut rest).expect("encodes");
+    room - rest.len()
+}
+
 // ---- rusmpp ---------------------------------------------------------------
 
 fn rusmpp_decode(frame: &[u8]) -> RusmppCommand<'_> {
@@ -248,6 +261,12 @@ fn check_round_trips(name: &str, built: &Pdu<'_>, frame: &[u8]) {
     let decoded = simgate::smpp::pdu::decode(frame).expect("simgate decodes the frame");
     assert_eq!(&decoded, built, "{name}: simgate decodes what it built");
     assert_eq!(decoded.to_vec().expect("encodes"), frame, "{name}: simgate re-encodes");
+    let mut out = [0u8; 1024];
+    let len = simgate_encode_slice(&decoded, &mut out);
+    assert_eq!(&out[..len], frame, "{name}: simgate re-encodes into a slice");
+    let mut out = BytesMut::new();
+    decoded.encode(&mut out).expect("encodes");
+    assert_eq!(&out[..], frame, "{name}: simgate re-encodes into a BytesMut");
     assert!(decoded.tlvs.iter().count() == built.tlvs.len(), "{name}: TLV count");
 
     let command = rusmpp_decode(frame);
@@ -387,11 +406,20 @@ fn codec(runner: &mut Runner<'_>) {
             black_box(&out);
         });
         let mut out = [0u8; 1024];
+        runner.plain(&group, "simgate_slice", || {
+            let len = simgate_encode_slice(black_box(&built), &mut out);
+            black_box(&out[..len]);
+        });
         runner.plain(&group, "rusmpp", || {
             let len = rusmpp_encode(black_box(&rusmpp_value), &mut out);
             black_box(&out[..len]);
         });
         let mut bytes = BytesMut::with_capacity(1024);
+        runner.plain(&group, "simgate_bytes", || {
+            bytes.clear();
+            black_box(&built).encode(&mut bytes).expect("encodes");
+            black_box(&bytes);
+        });
         runner.plain(&group, "rusmpp_owned", || {
             bytes.clear();
             rusmpp_owned_encode(black_box(&rusmpp_owned_value), &mut bytes);

@@ -22,6 +22,12 @@ pub trait BodyCodec<'a>: Sized {
     fn check(&self) -> Result<(), PduError> {
         Ok(())
     }
+    /// The characters of the only field, when the body is one C-octet
+    /// string (submit_sm_resp, deliver_sm_resp, data_sm_resp, a bind
+    /// response): such a body is written straight to the output.
+    fn lone_cstr(&self) -> Option<&[u8]> {
+        None
+    }
 }
 
 /// Read one octet.
@@ -106,6 +112,11 @@ pub trait FieldCodec {
     fn field_len(&self) -> usize;
     /// Write the field.
     fn write_field<B: BufMut>(&self, buf: &mut Stage<'_, B>);
+    /// The characters, when the field is a C-octet string (written as
+    /// they are, then a NUL).
+    fn as_cstr(&self) -> Option<&[u8]> {
+        None
+    }
 }
 
 impl FieldCodec for u8 {
@@ -123,6 +134,9 @@ impl<const MAX: usize> FieldCodec for super::cstring::COctetString<'_, MAX> {
     }
     fn write_field<B: BufMut>(&self, buf: &mut Stage<'_, B>) {
         buf.put_cstr(self.as_bytes());
+    }
+    fn as_cstr(&self) -> Option<&[u8]> {
+        Some(self.as_bytes())
     }
 }
 
@@ -192,7 +206,17 @@ macro_rules! pdu_body {
             ) {
                 $crate::smpp::pdu::fields::pdu_body!(@write self buf [$($writer)?] $($field)*);
             }
+
+            fn lone_cstr(&self) -> Option<&[u8]> {
+                $crate::smpp::pdu::fields::pdu_body!(@lone self $($field)*)
+            }
         }
+    };
+    (@lone $self:ident $field:ident) => {
+        $crate::smpp::pdu::fields::FieldCodec::as_cstr(&$self.$field)
+    };
+    (@lone $self:ident $($field:ident)*) => {
+        None
     };
     (@write $self:ident $buf:ident [] $($field:ident)*) => {
         $($crate::smpp::pdu::fields::FieldCodec::write_field(&$self.$field, $buf);)*

@@ -8,8 +8,11 @@
 //! octets and are parsed again, cheaply, when iterated (see [`list`]).
 //! [`Pdu::encode`] computes the length first, writes the header with it,
 //! then the body, and never allocates; it writes through a small buffer
-//! on the stack ([`stage`]), so the output sees one `put_slice` per PDU. Limits are enforced both ways, so a
-//! PDU simgate sends is one it would accept.
+//! on the stack ([`stage`]), so the output sees one `put_slice` per PDU; a
+//! response that is a header and one string is written without it
+//! (`direct.rs`).
+//! Limits are enforced both ways, so a PDU simgate sends is one it would
+//! accept.
 
 pub mod alert_notification;
 pub mod bind;
@@ -20,6 +23,7 @@ pub mod command_id;
 pub mod cstring;
 pub mod data_sm;
 pub mod deliver_sm;
+mod direct;
 pub mod error;
 pub mod fields;
 pub mod header;
@@ -176,6 +180,9 @@ impl<'a> Pdu<'a> {
     #[inline(never)]
     fn encode_body<'b, T: BodyCodec<'b>, B: BufMut>(&self, body: &T, buf: &mut B) -> Result<(), PduError> {
         body.check()?;
+        if let Some(done) = self.encode_direct(body, buf) {
+            return done;
+        }
         let body_len = body.wire_len();
         // One pass over the TLVs: their lengths, their bounds, and whether
         // message_payload is there for the rules below.
@@ -233,8 +240,8 @@ impl<'a> Pdu<'a> {
 }
 
 /// Rules that tie the body to its TLVs, checked on both sides.
-#[inline]
 /// `has` tells whether the PDU carries a TLV with the given tag.
+#[inline]
 fn check_rules(status: CommandStatus, body: &Body<'_>, has: impl Fn(TlvTag) -> bool) -> Result<(), PduError> {
     match body {
         // A body may only be left out of an error response (v3.4 4.4.2).

@@ -1,4 +1,5 @@
-//! [`Stage`]: the writer every PDU encoder writes through. It gathers the
+//! [`Stage`]: the writer the PDU encoders write through (all but the
+//! one-string responses, see `direct.rs`). It gathers the
 //! fields in a small buffer on the caller's stack and hands them to the
 //! output [`BufMut`] in one `put_slice`, instead of one `BufMut` call (and
 //! one capacity check on a `Vec` or `BytesMut`) per field.
