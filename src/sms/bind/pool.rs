@@ -104,6 +104,11 @@ impl AccountPool {
         &self.account
     }
 
+    /// Whether this instance sends MT traffic on the account.
+    pub fn takes_traffic(&self) -> bool {
+        self.policy.takes_traffic
+    }
+
     /// Binds bound now.
     pub fn bound(&self) -> usize {
         self.binds.lock().map(|b| b.iter().filter(|h| h.is_bound()).count()).unwrap_or(0)

@@ -12,7 +12,6 @@ use super::plan::{ConcatMode, plan_parts};
 use super::request::{Content as ReqContent, TextEncoding, ValidMt};
 use crate::events::payload::{MtOutcome, MtSubmitted};
 use crate::events::{EventData, EventKey, EventOrigin, EventSink};
-use crate::smpp::pdu::CommandStatus;
 use crate::smpp::receipt::MessageId as SmscMessageId;
 use crate::sms::bind::{AccountPool, RouteError, SubmitOutcome};
 use crate::sms::inbound::{Inbound, apply_parked};
@@ -66,6 +65,15 @@ impl MtWorker {
         let slots = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
         let this = Arc::new(self);
         while !stop.is_cancelled() {
+            if !this.pool.takes_traffic() || this.pool.bound() == 0 {
+                // Nothing could be sent: leave the messages to instances
+                // that can, and look again later.
+                tokio::select! {
+                    () = tokio::time::sleep(this.config.poll_interval) => {}
+                    () = stop.cancelled() => {}
+                }
+                continue;
+            }
             let claimed = match this.store.claim_for_submit(this.config.claim_lease, this.config.batch).await
             {
                 Ok(c) => c,
@@ -97,18 +105,18 @@ impl MtWorker {
     }
 
     async fn process(&self, record: MessageRecord, stop: &CancellationToken) {
-        let Some(valid) = to_valid(&record) else {
-            tracing::error!(message_id = %record.id, "stored message cannot be planned; failing it");
-            for seq in record.pending_parts() {
-                let _ = self.store.record_part_failed(&record.id, seq, None, "cannot plan").await;
-            }
-            return;
-        };
         let reference = reference_of(record.id.as_str());
-        let parts = match plan_parts(&valid, self.config.concat, reference) {
+        let planned = to_valid(&record)
+            .ok_or_else(|| "unknown data_coding".to_owned())
+            .and_then(|valid| plan_parts(&valid, self.config.concat, reference).map_err(|e| e.to_string()));
+        let parts = match planned {
             Ok(p) => p,
-            Err(err) => {
-                tracing::error!(message_id = %record.id, %err, "stored message cannot be split");
+            Err(reason) => {
+                // Claimed again it would fail again: fail it for good.
+                tracing::error!(message_id = %record.id, %reason, "stored message cannot be split; failing it");
+                for seq in record.pending_parts() {
+                    let _ = self.store.record_part_failed(&record.id, seq, None, &reason).await;
+                }
                 return;
             }
         };
@@ -177,11 +185,9 @@ impl MtWorker {
             }
             SubmitOutcome::Answered { status, .. } => {
                 let _ = self.store.record_part_failed(id, seq, Some(status.0), &status.to_string()).await;
-                self.publish(
-                    &record.destination,
-                    EventData::SmsMtFailed(outcome_of(record, status_stat(status))),
-                )
-                .await;
+                let mut outcome = outcome_of(record, "REJECTD");
+                outcome.error_code = Some(format!("0x{:08X}", status.0));
+                self.publish(&record.destination, EventData::SmsMtFailed(outcome)).await;
             }
             SubmitOutcome::TimedOut | SubmitOutcome::Abandoned => {
                 let reason =
@@ -210,10 +216,6 @@ fn outcome_of(record: &MessageRecord, stat: &str) -> MtOutcome {
         error_code: None,
         done_at: None,
     }
-}
-
-fn status_stat(_status: CommandStatus) -> &'static str {
-    "REJECTD"
 }
 
 /// The concatenation reference of a message: stable across instances, so
