@@ -187,6 +187,11 @@ impl<'a> Pdu<'a> {
         // One pass over the TLVs: their lengths, their bounds, and whether
         // message_payload is there for the rules below.
         let tlvs = self.tlvs.summary()?;
+        // A response sent without its body (v3.4 4.4.2) ends after the
+        // header: TLVs there would be read as the missing body.
+        if matches!(self.body, Body::EmptyResponse(_)) && tlvs.wire_len > 0 {
+            return Err(PduError::TruncatedBody);
+        }
         check_rules(self.command_status, &self.body, |tag| {
             if tag == TlvTag::MESSAGE_PAYLOAD { tlvs.has_message_payload } else { self.tlvs.contains(tag) }
         })?;

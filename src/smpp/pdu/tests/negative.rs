@@ -283,6 +283,14 @@ fn empty_response_only_for_error_responses() {
     assert_eq!(request.to_vec(), Err(PduError::TruncatedBody));
     let ok = Pdu::new(CommandStatus::ESME_ROK, 1, Body::EmptyResponse(CommandId::SubmitSmResp));
     assert_eq!(ok.to_vec(), Err(PduError::TruncatedBody));
+    // Without its body the response ends after the header: TLVs there
+    // would decode as the missing body, so simgate never sends that.
+    let error = Pdu::new(CommandStatus::ESME_RSYSERR, 1, Body::EmptyResponse(CommandId::SubmitSmResp));
+    let bare = error.to_vec().unwrap();
+    assert_eq!(decode(&bare).unwrap(), error);
+    let tlv = Tlv::from_parts(TlvTag::USER_MESSAGE_REFERENCE.0, &[0, 1]).unwrap();
+    let with_tlv = Pdu { tlvs: Tlvs::from_items(vec![tlv]), ..error };
+    assert_eq!(with_tlv.to_vec(), Err(PduError::TruncatedBody));
 }
 
 #[test]
