@@ -1,3 +1,6 @@
+//! Tests of the JSON view: every fixture and command id round trips, and
+//! bad input is refused with the path of the field at fault.
+
 #![allow(clippy::unwrap_used)]
 
 use serde_json::{Value, json};
