@@ -3,27 +3,16 @@
 //! normalised message id simgate correlates it by.
 
 use super::value::Json;
-use crate::smpp::pdu::{Body, Pdu, TlvTag};
-use crate::smpp::receipt::{DeliveryReceipt, ReceiptKind, ReceiptTlvs, Source, parse_receipt};
+use crate::smpp::pdu::Pdu;
+use crate::smpp::receipt::{CarriedReceipt, DeliveryReceipt, ReceiptKind, Source};
 
 /// The `receipt` object for a PDU that carries one: a deliver_sm or
 /// data_sm whose esm_class marks a receipt, or which carries
 /// receipted_message_id or message_state. `None` for any other PDU. A
 /// receipt that does not parse gives `{"error": ...}`.
 pub(crate) fn receipt_to_json(pdu: &Pdu<'_>) -> Option<Json> {
-    let (esm_class, short_message) = match &pdu.body {
-        Body::DeliverSm(b) => (b.esm_class, b.short_message.as_bytes()),
-        Body::DataSm(b) => (b.esm_class, &[][..]),
-        _ => return None,
-    };
-    let kind = ReceiptKind::from_esm_class(esm_class);
-    let has_tlvs =
-        pdu.tlvs.contains(TlvTag::RECEIPTED_MESSAGE_ID) || pdu.tlvs.contains(TlvTag::MESSAGE_STATE);
-    if kind.is_none() && !has_tlvs {
-        return None;
-    }
-    let text =
-        if short_message.is_empty() { pdu.tlvs.message_payload().unwrap_or_default() } else { short_message };
+    let carried = CarriedReceipt::of(pdu)?;
+    let kind = carried.kind;
     let mut out = Json::object();
     out.push(
         "kind",
@@ -33,7 +22,7 @@ pub(crate) fn receipt_to_json(pdu: &Pdu<'_>) -> Option<Json> {
             None => Json::Null,
         },
     );
-    match parse_receipt(text, ReceiptTlvs::from_tlvs(&pdu.tlvs)) {
+    match carried.parse() {
         Ok(receipt) => push_receipt(&mut out, &receipt),
         Err(e) => out.push("error", e.to_string()),
     }

@@ -107,6 +107,50 @@ pub const fn looks_like_receipt(esm_class: u8) -> bool {
     ReceiptKind::from_esm_class(esm_class).is_some()
 }
 
+/// A deliver_sm or data_sm that carries a delivery receipt: its esm_class
+/// marks one (v3.4 5.2.12), or it carries `receipted_message_id` or
+/// `message_state` (5.3.2.12, 5.3.2.35), which only receipts do.
+#[derive(Debug, Clone, Copy)]
+pub struct CarriedReceipt<'a> {
+    /// The kind the esm_class announces; `None` when only the TLVs say so.
+    pub kind: Option<ReceiptKind>,
+    /// The receipt text: short_message, or message_payload when
+    /// short_message is empty (data_sm has only the latter, 5.3.2.32).
+    pub text: &'a [u8],
+    /// The receipt TLVs.
+    pub tlvs: ReceiptTlvs<'a>,
+}
+
+impl<'a> CarriedReceipt<'a> {
+    /// The receipt `pdu` carries, if any. The one place that decides
+    /// whether an SMSC's message is a receipt or an MO message.
+    pub fn of(pdu: &crate::smpp::pdu::Pdu<'a>) -> Option<Self> {
+        use crate::smpp::pdu::{Body, TlvTag};
+        let (esm_class, short_message) = match &pdu.body {
+            Body::DeliverSm(b) => (b.esm_class, b.short_message.as_bytes()),
+            Body::DataSm(b) => (b.esm_class, &[][..]),
+            _ => return None,
+        };
+        let kind = ReceiptKind::from_esm_class(esm_class);
+        let has_tlvs =
+            pdu.tlvs.contains(TlvTag::RECEIPTED_MESSAGE_ID) || pdu.tlvs.contains(TlvTag::MESSAGE_STATE);
+        if kind.is_none() && !has_tlvs {
+            return None;
+        }
+        let text = if short_message.is_empty() {
+            pdu.tlvs.message_payload().unwrap_or_default()
+        } else {
+            short_message
+        };
+        Some(Self { kind, text, tlvs: ReceiptTlvs::from_tlvs(&pdu.tlvs) })
+    }
+
+    /// Parses it ([`parse_receipt`]).
+    pub fn parse(&self) -> Result<DeliveryReceipt, ReceiptError> {
+        parse_receipt(self.text, self.tlvs)
+    }
+}
+
 /// The receipt TLVs of the PDU, as plain values. Absent TLVs are `None`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ReceiptTlvs<'a> {

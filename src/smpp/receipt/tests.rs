@@ -363,3 +363,30 @@ fn network_error_code_octets() {
     assert_eq!(code, NetworkErrorCode { network_type: 3, error_code: 0x0102 });
     assert_eq!(code.to_octets(), [3, 0x01, 0x02]);
 }
+
+#[test]
+fn a_receipt_is_recognised_by_esm_class_or_by_its_tlvs_only() {
+    use crate::smpp::pdu::{Body, CommandStatus, DataSm, Pdu, ShortMessage, SmFields, Tlv, TlvTag, Tlvs};
+    let text = b"id:7 sub:001 dlvrd:001 submit date:2403151230 done date:2403151231 stat:DELIVRD err:000";
+    let flagged =
+        SmFields { esm_class: 0x04, short_message: ShortMessage::new(text).unwrap(), ..SmFields::default() };
+    let pdu = Pdu::new(CommandStatus::ESME_ROK, 1, Body::DeliverSm(flagged));
+    let carried = CarriedReceipt::of(&pdu).unwrap();
+    assert_eq!(carried.kind, Some(ReceiptKind::SmscDeliveryReceipt));
+    assert_eq!(carried.parse().unwrap().message_id.as_str(), "7");
+
+    // A plain esm_class with receipted_message_id is a receipt too.
+    let id = Tlv::from_parts(TlvTag::RECEIPTED_MESSAGE_ID.0, b"7\0").unwrap();
+    let state = Tlv::from_parts(TlvTag::MESSAGE_STATE.0, &[2]).unwrap();
+    let pdu = Pdu {
+        tlvs: Tlvs::from_items(vec![id, state]),
+        ..Pdu::new(CommandStatus::ESME_ROK, 2, Body::DataSm(DataSm::default()))
+    };
+    let carried = CarriedReceipt::of(&pdu).unwrap();
+    assert_eq!(carried.kind, None);
+    assert_eq!(carried.parse().unwrap().state, MessageState::Delivered);
+
+    // An MO message carries none.
+    let mo = SmFields { short_message: ShortMessage::new(b"hi").unwrap(), ..SmFields::default() };
+    assert!(CarriedReceipt::of(&Pdu::new(CommandStatus::ESME_ROK, 3, Body::DeliverSm(mo))).is_none());
+}

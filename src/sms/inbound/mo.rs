@@ -57,7 +57,7 @@ pub(super) async fn handle(inbound: &Inbound, bind: &BindId, pdu: &Pdu<'_>) -> C
     let user_data: Vec<u8> = parts.concat();
     let (text, payload_hex) = match text_of(message.data_coding, &user_data) {
         Some(text) => (Some(text), None),
-        None => (None, Some(user_data.iter().map(|b| format!("{b:02x}")).collect())),
+        None => (None, Some(crate::smpp::json::to_hex(&user_data))),
     };
     let source = message.source();
     let Ok(key) = EventKey::new(source.as_str()) else { return CommandStatus::ESME_RINVSRCADR };

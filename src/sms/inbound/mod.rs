@@ -19,7 +19,7 @@ pub use receipt::{apply_parked, sweep_parked};
 
 use crate::events::{EventOrigin, EventSink};
 use crate::smpp::pdu::{Body, CommandStatus, decode};
-use crate::smpp::receipt::looks_like_receipt;
+use crate::smpp::receipt::CarriedReceipt;
 use crate::sms::bind::InboundRequest;
 use crate::state::{MoReassembly, ReceiptCorrelation};
 use crate::store::MessageStore;
@@ -117,13 +117,11 @@ async fn handle(inbound: &Inbound, request: &InboundRequest) -> CommandStatus {
         // the PDU would be refused for good.
         Err(err) => return err.command_status(),
     };
-    let (esm_class, is_receipt_tlv) = match &pdu.body {
-        Body::DeliverSm(f) => (f.esm_class, false),
-        Body::DataSm(f) => (f.esm_class, pdu.tlvs.contains(crate::smpp::pdu::TlvTag::RECEIPTED_MESSAGE_ID)),
-        _ => return CommandStatus::ESME_RINVCMDID,
-    };
-    if looks_like_receipt(esm_class) || is_receipt_tlv {
-        receipt::handle(inbound, &request.bind, &pdu).await
+    if !matches!(pdu.body, Body::DeliverSm(_) | Body::DataSm(_)) {
+        return CommandStatus::ESME_RINVCMDID;
+    }
+    if let Some(carried) = CarriedReceipt::of(&pdu) {
+        receipt::handle(inbound, &request.bind, &pdu, &carried).await
     } else {
         mo::handle(inbound, &request.bind, &pdu).await
     }

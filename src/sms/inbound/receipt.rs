@@ -11,7 +11,7 @@ use super::view::Message;
 use crate::events::payload::{DrUnmatched, MtOutcome};
 use crate::events::{EventData, EventKey};
 use crate::smpp::pdu::{CommandStatus, Pdu};
-use crate::smpp::receipt::{MessageState, ReceiptTlvs, parse_receipt};
+use crate::smpp::receipt::{CarriedReceipt, MessageState};
 use crate::sms::bind::BindId;
 use crate::state::{Parked, PartRef};
 use crate::store::{PartOutcome, PartState};
@@ -28,9 +28,14 @@ pub(crate) struct ParkedReceipt {
     pub(crate) bind_id: String,
 }
 
-pub(super) async fn handle(inbound: &Inbound, bind: &BindId, pdu: &Pdu<'_>) -> CommandStatus {
+pub(super) async fn handle(
+    inbound: &Inbound,
+    bind: &BindId,
+    pdu: &Pdu<'_>,
+    carried: &CarriedReceipt<'_>,
+) -> CommandStatus {
     let Some(message) = Message::of(pdu) else { return CommandStatus::ESME_RINVCMDID };
-    let receipt = match parse_receipt(message.user_data, ReceiptTlvs::from_tlvs(&pdu.tlvs)) {
+    let receipt = match carried.parse() {
         Ok(r) => r,
         Err(err) => {
             // Refusing it would only make the SMSC send it again forever.
