@@ -157,6 +157,28 @@ impl MessageStore {
         self.change_part(id, seq, "receipt", change).await
     }
 
+    /// The history entry of a part change from `from`, applied or not.
+    async fn part_history(
+        &self,
+        id: &MessageId,
+        seq: PartSeq,
+        from: PartState,
+        change: &PartChange,
+        applied: bool,
+    ) {
+        let detail = change.detail.as_deref();
+        self.write_history(
+            id,
+            Some(seq),
+            change.at,
+            Some(from.as_str()),
+            change.to.as_str(),
+            applied,
+            detail,
+        )
+        .await;
+    }
+
     /// Applies `change` to part `seq` of `id` with optimistic concurrency.
     pub(crate) async fn change_part(
         &self,
@@ -184,17 +206,7 @@ impl MessageStore {
                 };
                 self.metrics().op(op, if from.is_final() { "already_final" } else { "refused" });
                 tracing::debug!(message_id = %id, seq, from = from.as_str(), to = change.to.as_str(), "part change not applied");
-                let detail = change.detail.as_deref();
-                self.write_history(
-                    id,
-                    Some(seq),
-                    change.at,
-                    Some(from.as_str()),
-                    change.to.as_str(),
-                    false,
-                    detail,
-                )
-                .await;
+                self.part_history(id, seq, from, &change, false).await;
                 return Ok(outcome);
             }
 
@@ -245,17 +257,7 @@ impl MessageStore {
             if result.matched_count == 1 {
                 self.metrics().op(op, "applied");
                 tracing::debug!(message_id = %id, seq, from = from.as_str(), to = change.to.as_str(), message_state = derived.as_str(), "part changed");
-                let detail = change.detail.as_deref();
-                self.write_history(
-                    id,
-                    Some(seq),
-                    change.at,
-                    Some(from.as_str()),
-                    change.to.as_str(),
-                    true,
-                    detail,
-                )
-                .await;
+                self.part_history(id, seq, from, &change, true).await;
                 return Ok(PartOutcome::Applied { part: change.to, message: derived });
             }
             self.metrics().conflict();

@@ -196,10 +196,7 @@ fn check_source(source: &str) -> Result<(), RequestError> {
 pub mod hex_octets {
     use serde::{Deserialize, Deserializer, Serializer};
 
-    /// Lower-case hex of `octets`.
-    pub fn encode(octets: &[u8]) -> String {
-        octets.iter().map(|b| format!("{b:02x}")).collect()
-    }
+    pub use crate::smpp::json::to_hex as encode;
 
     /// The octets of `hex` (whitespace ignored).
     pub fn decode(hex: &str) -> Result<Vec<u8>, String> {
