@@ -20,6 +20,7 @@ pub mod lifecycle;
 pub mod serve;
 #[cfg(feature = "server")]
 pub mod settings;
+pub mod sim;
 pub mod smpp;
 #[cfg(feature = "server")]
 pub mod sms;
