@@ -70,7 +70,7 @@ fn luhn_term(digit: u32, doubled: bool) -> u32 {
 
 fn luhn_ok(digits: &str) -> bool {
     let (body, last) = digits.split_at(digits.len() - 1);
-    Iccid::check_digit(body).map(|c| u32::from(c)) == last.parse::<u32>().ok()
+    Iccid::check_digit(body).map(u32::from) == last.parse::<u32>().ok()
 }
 
 impl fmt::Debug for Iccid {
