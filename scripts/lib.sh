@@ -31,6 +31,12 @@ need_cmd() {
   command -v "$1" >/dev/null 2>&1 || die "$1 still missing after installing $2"
 }
 
+# need_deb PACKAGE: installs a Debian package (a library, no command to
+# look for) unless dpkg has it.
+need_deb() {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed" || apt_install "$1"
+}
+
 need_python_venv() {
   need_cmd python3 python3
   if ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
@@ -58,6 +64,9 @@ need_rust() {
   need_cmd g++ g++
   need_cmd perl perl
   need_cmd curl curl
+  # librdkafka's TLS and SASL SCRAM build on the system OpenSSL.
+  need_cmd pkg-config pkg-config
+  need_deb libssl-dev
   if ! cargo fmt --version >/dev/null 2>&1 && command -v rustup >/dev/null; then rustup component add rustfmt; fi
   if ! cargo clippy --version >/dev/null 2>&1 && command -v rustup >/dev/null; then rustup component add clippy; fi
   if ! cargo nextest --version >/dev/null 2>&1; then

@@ -40,11 +40,8 @@ pub enum SendError {
 pub fn producer_config(kafka: &KafkaSettings, events: &EventSettings) -> ClientConfig {
     let timeout_ms = events.delivery_timeout.max(MIN_DELIVERY_TIMEOUT).as_millis();
     let queue = events.max_in_flight.saturating_add(events.relay_batch_size as usize).max(1);
-    let mut config = ClientConfig::new();
+    let mut config = crate::backends::kafka::client_config(kafka, "-events");
     config
-        .set("bootstrap.servers", &kafka.brokers)
-        .set("client.id", format!("{}-events", kafka.client_id))
-        .set("security.protocol", &kafka.security_protocol)
         .set("enable.idempotence", if events.disable_idempotence { "false" } else { "true" })
         .set("acks", "all")
         .set("message.timeout.ms", timeout_ms.to_string())
@@ -52,12 +49,6 @@ pub fn producer_config(kafka: &KafkaSettings, events: &EventSettings) -> ClientC
         .set("request.timeout.ms", timeout_ms.min(30_000).to_string())
         .set("queue.buffering.max.messages", queue.to_string())
         .set("linger.ms", "2");
-    if let Some(user) = &kafka.sasl_username {
-        config
-            .set("sasl.mechanisms", "SCRAM-SHA-512")
-            .set("sasl.username", user)
-            .set("sasl.password", kafka.sasl_password.expose());
-    }
     config
 }
 

@@ -7,6 +7,7 @@
 use super::secret::{Secret, SecretUrl};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Who this process is within the fleet.
@@ -198,6 +199,21 @@ pub struct KafkaSettings {
     pub sasl_username: Option<String>,
     /// SASL password; prefer the environment.
     pub sasl_password: Secret,
+    /// `SCRAM-SHA-512` (Strimzi's), `SCRAM-SHA-256` or `PLAIN`.
+    pub sasl_mechanism: String,
+    /// PEM file of the CA that signed the brokers' certificates, for the
+    /// `ssl` protocols (Strimzi's cluster CA); unset: the system's roots.
+    pub tls_ca_file: Option<PathBuf>,
+    /// PEM client certificate, for brokers that authenticate clients by
+    /// TLS (a Strimzi `KafkaUser` of type `tls`); needs `tls_key_file`.
+    pub tls_cert_file: Option<PathBuf>,
+    /// PEM private key of `tls_cert_file`.
+    pub tls_key_file: Option<PathBuf>,
+    /// Password of `tls_key_file`, when it is encrypted.
+    pub tls_key_password: Secret,
+    /// Check that the broker's certificate names the host dialled. Off
+    /// only for brokers reached by an address their certificate lacks.
+    pub tls_verify_hostname: bool,
 }
 
 impl Default for KafkaSettings {
@@ -209,6 +225,12 @@ impl Default for KafkaSettings {
             security_protocol: "plaintext".to_owned(),
             sasl_username: None,
             sasl_password: Secret::default(),
+            sasl_mechanism: "SCRAM-SHA-512".to_owned(),
+            tls_ca_file: None,
+            tls_cert_file: None,
+            tls_key_file: None,
+            tls_key_password: Secret::default(),
+            tls_verify_hostname: true,
         }
     }
 }

@@ -190,3 +190,42 @@ fn bad_smpp_values_name_their_key() {
     let err = Settings::load_from(Some(&f.0), env(&[])).unwrap_err();
     assert!(err.to_string().contains("smpp.accounts.Bad-Name"), "{err}");
 }
+
+#[test]
+fn kafka_tls_settings_are_checked() {
+    let ca = toml_file("");
+    let ca_path = ca.0.display().to_string();
+    let ok = Settings::load_from(
+        None,
+        env(&[
+            ("SIMGATE__KAFKA__SECURITY_PROTOCOL", "ssl"),
+            ("SIMGATE__KAFKA__TLS_CA_FILE", ca_path.as_str()),
+            ("SIMGATE__KAFKA__TLS_KEY_PASSWORD", "key-pass-321"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(ok.kafka.tls_ca_file.as_deref(), Some(ca.0.as_path()));
+    assert!(!ok.to_redacted_toml().contains("key-pass-321"));
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (&[("SIMGATE__KAFKA__SASL_MECHANISM", "GSSAPI")], "kafka.sasl_mechanism"),
+        (&[("SIMGATE__KAFKA__TLS_CA_FILE", ca_path.as_str())], "kafka.tls_ca_file"),
+        (
+            &[
+                ("SIMGATE__KAFKA__SECURITY_PROTOCOL", "ssl"),
+                ("SIMGATE__KAFKA__TLS_CA_FILE", "/nonexistent/ca.pem"),
+            ],
+            "kafka.tls_ca_file",
+        ),
+        (
+            &[
+                ("SIMGATE__KAFKA__SECURITY_PROTOCOL", "ssl"),
+                ("SIMGATE__KAFKA__TLS_CERT_FILE", ca_path.as_str()),
+            ],
+            "kafka.tls_cert_file",
+        ),
+    ];
+    for (vars, key) in cases {
+        let err = Settings::load_from(None, env(vars)).unwrap_err();
+        assert_eq!(&err.key, key, "{vars:?}: {err}");
+    }
+}

@@ -79,10 +79,45 @@ impl Settings {
                     "SASL protocols need kafka.sasl_username and kafka.sasl_password",
                 ));
             }
+            check_kafka_tls(&self.kafka)?;
         }
         self.events.validate()?;
         Ok(())
     }
+}
+
+/// The SASL mechanism and the TLS files, checked here so a typo stops
+/// start-up instead of surfacing as a broker that never answers.
+fn check_kafka_tls(kafka: &super::KafkaSettings) -> Result<(), SettingsError> {
+    const MECHANISMS: [&str; 3] = ["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"];
+    if !MECHANISMS.contains(&kafka.sasl_mechanism.as_str()) {
+        return Err(SettingsError::new(
+            "kafka.sasl_mechanism",
+            format!("must be one of {}", MECHANISMS.join(", ")),
+        ));
+    }
+    let tls = kafka.security_protocol.ends_with("ssl");
+    let files = [
+        ("kafka.tls_ca_file", &kafka.tls_ca_file),
+        ("kafka.tls_cert_file", &kafka.tls_cert_file),
+        ("kafka.tls_key_file", &kafka.tls_key_file),
+    ];
+    for (key, file) in files {
+        let Some(path) = file else { continue };
+        if !tls {
+            return Err(SettingsError::new(key, "only used with security_protocol ssl or sasl_ssl"));
+        }
+        if !path.is_file() {
+            return Err(SettingsError::new(key, format!("{} is not a readable file", path.display())));
+        }
+    }
+    if kafka.tls_cert_file.is_some() != kafka.tls_key_file.is_some() {
+        return Err(SettingsError::new(
+            "kafka.tls_cert_file",
+            "needs kafka.tls_key_file, and the other way round",
+        ));
+    }
+    Ok(())
 }
 
 fn positive(key: &str, d: Duration) -> Result<(), SettingsError> {
