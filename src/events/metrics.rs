@@ -129,6 +129,13 @@ impl EventMetrics {
             "Failed outbox relay steps, by stage",
             metrics.relay_errors.clone(),
         );
+        // Every stage at 0 from the start: increase() then sees the first
+        // failure, and the alert's series exist before anything went wrong.
+        for stage in
+            [RelayStage::Indexes, RelayStage::Lease, RelayStage::Read, RelayStage::Publish, RelayStage::Mark]
+        {
+            metrics.relay_errors.get_or_create(&StageLabels { stage: stage.label() }).inc_by(0);
+        }
         metrics
     }
 

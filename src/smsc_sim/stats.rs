@@ -72,6 +72,17 @@ impl SimMetrics {
         );
         r.register("binds", "Binds held now, by account", m.binds.clone());
         r.register("bind_refusals", "Binds refused, by status", m.bind_refusals.clone());
+        // The refusals the simulator gives, at 0 until the first one.
+        for status in [
+            CommandStatus::ESME_RINVSYSID,
+            CommandStatus::ESME_RINVPASWD,
+            CommandStatus::ESME_RBINDFAIL,
+            CommandStatus::ESME_RALYBND,
+        ] {
+            m.bind_refusals
+                .get_or_create(&StatusLabel { status: status.name().unwrap_or("other").to_owned() })
+                .inc_by(0);
+        }
         r.register("submits_accepted", "Submits accepted with a message id", m.submits_accepted.clone());
         r.register("duplicate_submits", "Accepted submits seen before", m.duplicate_submits.clone());
         r.register("throttled", "Submits answered ESME_RTHROTTLED", m.throttled.clone());

@@ -162,6 +162,10 @@ impl StateMetrics {
         );
         registry.register("mo_completed", "Concatenated MO messages completed", m.mo_completed.clone());
         registry.register("mo_duplicates", "Concatenated MO parts received twice", m.mo_duplicates.clone());
+        // Both reasons at 0 from the start (increase() sees the first one).
+        for reason in [Released::Matched, Released::Expired] {
+            m.receipts_released.get_or_create(&vec![("reason", reason.as_str())]).inc_by(0);
+        }
         m
     }
 

@@ -107,6 +107,17 @@ impl BindMetrics {
 
     pub(crate) fn set_bound(&self, id: &BindId, up: bool) {
         self.bound.get_or_create(&bind(id)).set(i64::from(up));
+        // The bind's error counters exist from its first state at 0, so
+        // increase() sees their first event and the series are always there
+        // for the alerts.
+        let labels = bind(id);
+        self.rejected.get_or_create(&labels).inc_by(0);
+        self.inbound_refused.get_or_create(&labels).inc_by(0);
+        for status in ["timed_out", "abandoned"] {
+            self.unanswered
+                .get_or_create(&StatusLabels { bind: id.to_string(), status: status.into() })
+                .inc_by(0);
+        }
     }
 
     pub(crate) fn set_in_flight(&self, id: &BindId, n: usize) {
@@ -148,7 +159,11 @@ impl BindMetrics {
     }
 
     pub(crate) fn set_rate(&self, account: &str, rate: f64) {
-        self.rate.get_or_create(&AccountLabels { account: account.to_owned() }).set(rate);
+        let labels = AccountLabels { account: account.to_owned() };
+        self.rate.get_or_create(&labels).set(rate);
+        // At 0 from the account's first rate on (see `set_bound`).
+        self.throttled.get_or_create(&labels).inc_by(0);
+        self.resubmitted.get_or_create(&labels).inc_by(0);
     }
 
     pub(crate) fn resubmitted(&self, account: &str) {
