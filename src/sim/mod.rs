@@ -3,8 +3,12 @@
 //! every part of it shares; it is pure (no features), so the applet
 //! protocol core and its fuzz targets build without a runtime.
 
+pub mod applet;
+pub mod frame;
 pub mod ids;
 pub mod keys;
+pub mod secured;
+pub mod session;
 
 pub use ids::{Iccid, IdError, Kvn, Tar};
 pub use keys::{AesKey, KeyError, KeySet};

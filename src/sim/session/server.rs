@@ -1,0 +1,462 @@
+//! The gateway's side of one applet session, without I/O (shared/STYLE.md
+//! rule 1): bytes and `now` in; frames, events and the next deadline out.
+//!
+//! Order of the opening, so nothing is revealed before the checksum
+//! verifies: (1) the opening frame's structure and the security its clear
+//! header shows (the same for every SIM); (2) [`SessionEvent::NeedKeys`];
+//! (3) with the keys from [`AppletSession::provide_keys`], or the decoy key
+//! when the ICCID or the key version is unknown, the checksum; (4) only
+//! then TAR, counter (TS 102 225 5.1.1 counter management) and the hello.
+//! Every failure up to (3) closes with "bad checksum" on the wire.
+
+use super::config::{MIN_PEER_FRAME, ServerConfig};
+use super::event::{SendError, SessionEvent, SimCredentials};
+use super::liveness::{Due, Liveness};
+use super::outbox::{Outbox, OutboxError};
+use crate::sim::applet::binding::{self, Direction, ICCID_LEN};
+use crate::sim::applet::channel::{message_spi, seal_message};
+use crate::sim::applet::{
+    AppletMessage, Capabilities, CloseReason, CommandId, CommandType, Hello, PROTOCOL_VERSION,
+};
+use crate::sim::frame::{FrameError, FrameReader};
+use crate::sim::ids::{Iccid, Kvn, Tar};
+use crate::sim::keys::KeySet;
+use crate::sim::secured::{
+    CommandPacket, CommandPacketView, Counter, CounterDecision, CounterMode, PorRequest, ResponseStatus,
+    SecuredError, check_counter,
+};
+use bytes::Bytes;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The gateway's release, in its hello (informative).
+const SERVER_VERSION: u16 = 1;
+
+/// One session, from accept to close.
+#[derive(Debug)]
+pub struct AppletSession {
+    config: Arc<ServerConfig>,
+    state: State,
+    reader: FrameReader,
+    outbox: Outbox,
+    /// Events not yet polled; a handful per frame, and frames per call are
+    /// bounded by the input the driver passes.
+    events: VecDeque<SessionEvent>,
+    /// When the session must be open by.
+    handshake_deadline: Instant,
+    liveness: Liveness,
+}
+
+#[derive(Debug)]
+enum State {
+    /// Waiting for the opening frame.
+    Opening,
+    /// The opening frame is in; waiting for the registry.
+    AwaitingKeys { iccid: Iccid, kvn: Kvn, packet: Vec<u8> },
+    /// Authenticated.
+    Open(Box<Open>),
+    /// Ended; only queued frames are left.
+    Closed,
+}
+
+/// What an open session knows.
+#[derive(Debug)]
+struct Open {
+    iccid_octets: [u8; ICCID_LEN],
+    keys: KeySet,
+    tar: Tar,
+    /// Whether both directions cipher (as the applet's opening did).
+    ciphered: bool,
+    /// The opening's counter, bound into every checksum of the session.
+    session: Counter,
+    /// The SIM's last accepted counter.
+    last_in: Counter,
+    /// The gateway's last used counter in this session.
+    last_out: Counter,
+    /// Commands sent and not yet answered: (counter of their packet, id).
+    in_flight: VecDeque<(Counter, CommandId)>,
+}
+
+impl AppletSession {
+    /// A session for a connection accepted at `now`.
+    pub fn new(config: Arc<ServerConfig>, now: Instant) -> Self {
+        let outbox = Outbox::new(config.max_pending_frames, config.max_frame);
+        Self {
+            reader: FrameReader::new(config.max_frame),
+            outbox,
+            events: VecDeque::new(),
+            handshake_deadline: now + config.handshake_timeout,
+            liveness: Liveness::new(now, config.heartbeat_interval, config.idle_timeout),
+            state: State::Opening,
+            config,
+        }
+    }
+
+    /// Whether the session is open.
+    pub fn is_open(&self) -> bool {
+        matches!(self.state, State::Open(_))
+    }
+
+    /// Whether the session has ended.
+    pub fn is_closed(&self) -> bool {
+        matches!(self.state, State::Closed)
+    }
+
+    /// Octets read from the socket.
+    pub fn handle_bytes(&mut self, now: Instant, mut input: &[u8]) {
+        if input.is_empty() || self.is_closed() {
+            return;
+        }
+        self.liveness.received(now);
+        while !input.is_empty() && !self.is_closed() {
+            if matches!(self.state, State::AwaitingKeys { .. }) {
+                // The applet must wait for the gateway's hello.
+                return self.close(CloseReason::ProtocolError, false);
+            }
+            match self.reader.push(input) {
+                Ok((n, frame)) => {
+                    input = &input[n..];
+                    if let Some(payload) = frame {
+                        self.on_frame(now, &payload);
+                    }
+                }
+                Err(FrameError::TooLarge { .. }) => return self.close(CloseReason::FrameTooLarge, false),
+                Err(_) => return self.close(CloseReason::ProtocolError, false),
+            }
+        }
+    }
+
+    /// The next frame to write.
+    pub fn poll_transmit(&mut self) -> Option<Bytes> {
+        self.outbox.pop()
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<SessionEvent> {
+        self.events.pop_front()
+    }
+
+    /// When `handle_timeout` must be called next; `None` once closed.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.state {
+            State::Closed => None,
+            State::Open(_) => Some(self.liveness.next_deadline()),
+            _ => Some(self.handshake_deadline),
+        }
+    }
+
+    /// The clock reached `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        match self.state {
+            State::Closed => {}
+            State::Open(_) => match self.liveness.due(now) {
+                Due::Idle => self.close(CloseReason::IdleTimeout, false),
+                Due::Heartbeat => {
+                    if self.outbox.is_empty() {
+                        self.send_auto(now, &AppletMessage::Heartbeat, false);
+                    } else {
+                        self.liveness.sent(now);
+                    }
+                }
+                Due::Nothing => {}
+            },
+            _ if now >= self.handshake_deadline => self.close(CloseReason::HandshakeTimeout, false),
+            _ => {}
+        }
+    }
+
+    /// Ends the session with `reason` (for example server draining): a
+    /// close frame is queued and [`SessionEvent::Closed`] follows.
+    pub fn begin_close(&mut self, reason: CloseReason) {
+        self.close(reason, false);
+    }
+
+    /// The registry's answer to [`SessionEvent::NeedKeys`]: `None` when the
+    /// ICCID is unknown. Ignored in any other state.
+    pub fn provide_keys(&mut self, now: Instant, credentials: Option<SimCredentials>) {
+        let State::AwaitingKeys { .. } = self.state else {
+            return;
+        };
+        let State::AwaitingKeys { iccid, kvn, packet } = std::mem::replace(&mut self.state, State::Opening)
+        else {
+            return;
+        };
+        match self.verify_opening(&iccid, kvn, &packet, credentials.as_ref()) {
+            Ok((opened, hello)) => self.open(now, iccid, opened, hello),
+            Err(reason) => self.close(reason, false),
+        }
+    }
+
+    /// Sends a command; its PoR and result come back as events.
+    pub fn send_command(
+        &mut self,
+        now: Instant,
+        id: CommandId,
+        kind: CommandType,
+        payload: Vec<u8>,
+    ) -> Result<(), SendError> {
+        let max = self.config.max_pending_commands;
+        let State::Open(open) = &self.state else {
+            return Err(SendError::NotOpen);
+        };
+        if open.in_flight.len() >= max || !self.outbox.has_room() {
+            return Err(SendError::Full);
+        }
+        let counter = self.send(now, &AppletMessage::Command { id, kind, payload }, true)?;
+        if let State::Open(open) = &mut self.state {
+            open.in_flight.push_back((counter, id));
+        }
+        Ok(())
+    }
+
+    /// Commands sent in this session and not answered yet, oldest first:
+    /// what the driver queues again if the session ends.
+    pub fn unanswered_commands(&self) -> Vec<CommandId> {
+        match &self.state {
+            State::Open(open) => open.in_flight.iter().map(|(_, id)| *id).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn on_frame(&mut self, now: Instant, payload: &[u8]) {
+        match self.state {
+            State::Opening => self.on_opening(payload),
+            State::Open(_) => self.on_message(now, payload),
+            _ => {}
+        }
+    }
+
+    fn on_opening(&mut self, payload: &[u8]) {
+        if let Some(reason) = binding::parse_plain_close(payload) {
+            return self.close(reason, true);
+        }
+        let Ok((iccid, packet)) = binding::split_opening(payload) else {
+            return self.close(CloseReason::ProtocolError, false);
+        };
+        let view = match CommandPacketView::parse(packet) {
+            Ok(v) => v,
+            Err(_) => return self.close(CloseReason::ProtocolError, false),
+        };
+        if let Err(reason) = self.config.policy.check(&view) {
+            return self.close(reason, false);
+        }
+        let Some(kvn) = view.key_version() else {
+            return self.close(CloseReason::ProtocolError, false);
+        };
+        self.events.push_back(SessionEvent::NeedKeys { iccid: iccid.clone(), kvn });
+        self.state = State::AwaitingKeys { iccid, kvn, packet: packet.to_vec() };
+    }
+
+    /// Steps (3) and (4) of the opening.
+    fn verify_opening(
+        &self,
+        iccid: &Iccid,
+        kvn: Kvn,
+        packet: &[u8],
+        credentials: Option<&SimCredentials>,
+    ) -> Result<(Open, Hello), CloseReason> {
+        let known = credentials.and_then(|c| c.key_set(kvn).map(|k| (c, k)));
+        let decoy =
+            KeySet { kvn, kic: Some(self.config.decoy_key.clone()), kid: self.config.decoy_key.clone() };
+        let keys = match known {
+            // A SIM without KIc that ciphers anyway fails like a wrong key.
+            Some((_, k)) => {
+                KeySet { kvn, kic: k.kic.clone().or_else(|| decoy.kic.clone()), kid: k.kid.clone() }
+            }
+            None => decoy,
+        };
+        let iccid_octets = binding::iccid_octets(iccid);
+        let aad = binding::aad(Direction::AppletToGateway, &iccid_octets, Counter::ZERO);
+        let view = CommandPacketView::parse(packet).map_err(|_| CloseReason::ProtocolError)?;
+        let opened = view.open(&keys, &aad);
+        let Some((credentials, sim_keys)) = known else {
+            // Even a packet that verifies under the decoy opens nothing.
+            let unknown_kvn = credentials.is_some();
+            return Err(if unknown_kvn { CloseReason::UnknownKeyVersion } else { CloseReason::BadChecksum });
+        };
+        let packet = opened.map_err(|e| match e {
+            SecuredError::Checksum => CloseReason::BadChecksum,
+            _ => CloseReason::ProtocolError,
+        })?;
+        if packet.tar != credentials.tar {
+            return Err(CloseReason::ProtocolError);
+        }
+        let decision = check_counter(packet.spi.counter, packet.counter, credentials.last_counter);
+        counter_reason(decision)?;
+        let Ok(AppletMessage::Hello(hello)) = AppletMessage::decode(&packet.data) else {
+            return Err(CloseReason::ProtocolError);
+        };
+        if hello.protocol != PROTOCOL_VERSION {
+            return Err(CloseReason::UnsupportedVersion);
+        }
+        if hello.max_frame < MIN_PEER_FRAME {
+            return Err(CloseReason::ProtocolError);
+        }
+        let keys = KeySet { kvn, kic: sim_keys.kic.clone(), kid: sim_keys.kid.clone() };
+        let open = Open {
+            iccid_octets,
+            keys,
+            tar: credentials.tar,
+            ciphered: packet.spi.ciphered,
+            session: packet.counter,
+            last_in: if decision == CounterDecision::Accept {
+                packet.counter
+            } else {
+                credentials.last_counter
+            },
+            last_out: Counter::ZERO,
+            in_flight: VecDeque::new(),
+        };
+        Ok((open, hello))
+    }
+
+    fn open(&mut self, now: Instant, iccid: Iccid, open: Open, hello: Hello) {
+        let accepted = (open.last_in == open.session).then_some(open.session);
+        let max_frame = hello.max_frame.min(self.config.max_frame);
+        self.outbox.set_max_payload(max_frame);
+        self.state = State::Open(Box::new(open));
+        self.liveness = Liveness::new(now, self.config.heartbeat_interval, self.config.idle_timeout);
+        self.events.extend(accepted.map(SessionEvent::CounterAccepted));
+        let capabilities = Capabilities::PROOF_OF_RECEIPT.union(Capabilities::CIPHERING);
+        let ours = Hello {
+            protocol: PROTOCOL_VERSION,
+            version: SERVER_VERSION,
+            max_frame: self.config.max_frame,
+            capabilities,
+        };
+        if self.send(now, &AppletMessage::Hello(ours), false).is_err() {
+            return self.close(CloseReason::ProtocolError, false);
+        }
+        self.events.push_back(SessionEvent::Opened {
+            iccid,
+            applet_version: hello.version,
+            capabilities: hello.capabilities,
+            max_frame,
+        });
+    }
+
+    fn on_message(&mut self, now: Instant, payload: &[u8]) {
+        match self.accept_message(payload) {
+            Ok((packet, message)) => self.dispatch(now, &packet, message),
+            Err(reason) => self.close(reason, false),
+        }
+    }
+
+    /// Verifies an open session's inbound packet: policy, checksum, TAR,
+    /// counter, message.
+    fn accept_message(&mut self, payload: &[u8]) -> Result<(CommandPacket, AppletMessage), CloseReason> {
+        let State::Open(open) = &mut self.state else {
+            return Err(CloseReason::ProtocolError);
+        };
+        let view = CommandPacketView::parse(payload).map_err(|_| CloseReason::ProtocolError)?;
+        self.config.policy.check(&view)?;
+        if view.key_version() != Some(open.keys.kvn) || view.spi.ciphered != open.ciphered {
+            return Err(CloseReason::ProtocolError);
+        }
+        let aad = binding::aad(Direction::AppletToGateway, &open.iccid_octets, open.session);
+        let packet = view.open(&open.keys, &aad).map_err(|e| match e {
+            SecuredError::Checksum => CloseReason::BadChecksum,
+            _ => CloseReason::ProtocolError,
+        })?;
+        if packet.tar != open.tar {
+            return Err(CloseReason::ProtocolError);
+        }
+        let decision = check_counter(packet.spi.counter, packet.counter, open.last_in);
+        counter_reason(decision)?;
+        if decision == CounterDecision::Accept {
+            open.last_in = packet.counter;
+            self.events.push_back(SessionEvent::CounterAccepted(packet.counter));
+        }
+        let message = AppletMessage::decode(&packet.data).map_err(|_| CloseReason::ProtocolError)?;
+        Ok((packet, message))
+    }
+
+    fn dispatch(&mut self, now: Instant, packet: &CommandPacket, message: AppletMessage) {
+        let State::Open(open) = &mut self.state else {
+            return;
+        };
+        match message {
+            AppletMessage::Result { id, status, payload } => {
+                open.in_flight.retain(|(_, c)| *c != id);
+                self.events.push_back(SessionEvent::Result { command_id: id, status, payload });
+            }
+            AppletMessage::ProofOfReceipt { counter, status } => {
+                if let Some(&(_, command_id)) = open.in_flight.iter().find(|(c, _)| *c == counter) {
+                    self.events.push_back(SessionEvent::ProofOfReceipt { command_id, status });
+                }
+            }
+            AppletMessage::Heartbeat => {}
+            AppletMessage::Close(reason) => return self.close(reason, true),
+            AppletMessage::Hello(_) | AppletMessage::Command { .. } | AppletMessage::WakeUp => {
+                return self.close(CloseReason::ProtocolError, false);
+            }
+        }
+        if packet.spi.por == PorRequest::Always {
+            let por =
+                AppletMessage::ProofOfReceipt { counter: packet.counter, status: ResponseStatus::PorOk };
+            self.send_auto(now, &por, false);
+        }
+    }
+
+    /// Seals and queues a message with the next counter.
+    fn send(&mut self, now: Instant, message: &AppletMessage, por: bool) -> Result<Counter, SendError> {
+        let State::Open(open) = &mut self.state else {
+            return Err(SendError::NotOpen);
+        };
+        let counter = open.last_out.next().map_err(|_| SendError::Full)?;
+        let spi = message_spi(open.ciphered, CounterMode::ProcessIfOneHigher, por);
+        let aad = binding::aad(Direction::GatewayToApplet, &open.iccid_octets, open.session);
+        let sealed = seal_message(&open.keys, open.tar, spi, counter, &aad, message)?;
+        match self.outbox.push(&sealed) {
+            Ok(()) => {}
+            Err(OutboxError::Full) => return Err(SendError::Full),
+            Err(OutboxError::Frame(_)) => return Err(SendError::TooLarge),
+        }
+        open.last_out = counter;
+        self.liveness.sent(now);
+        Ok(counter)
+    }
+
+    /// Sends what the protocol itself asks for (PoR, heartbeat); a peer that
+    /// lets the queue fill is closed as overloaded.
+    fn send_auto(&mut self, now: Instant, message: &AppletMessage, por: bool) {
+        if self.send(now, message, por).is_err() {
+            self.outbox.clear();
+            self.close(CloseReason::Overloaded, false);
+        }
+    }
+
+    fn close(&mut self, reason: CloseReason, by_peer: bool) {
+        if self.is_closed() {
+            return;
+        }
+        let state = std::mem::replace(&mut self.state, State::Closed);
+        if !by_peer {
+            match state {
+                State::Open(mut open) => {
+                    let spi = message_spi(open.ciphered, CounterMode::ProcessIfOneHigher, false);
+                    let aad = binding::aad(Direction::GatewayToApplet, &open.iccid_octets, open.session);
+                    if let Ok(counter) = open.last_out.next() {
+                        open.last_out = counter;
+                        let msg = AppletMessage::Close(reason);
+                        if let Ok(sealed) = seal_message(&open.keys, open.tar, spi, counter, &aad, &msg) {
+                            self.outbox.push_last(&sealed);
+                        }
+                    }
+                }
+                _ => self.outbox.push_last(&binding::plain_close(reason.on_wire_before_open())),
+            }
+        }
+        self.events.push_back(SessionEvent::Closed { reason, by_peer });
+    }
+}
+
+/// The close reason of a refused counter.
+const fn counter_reason(decision: CounterDecision) -> Result<(), CloseReason> {
+    match decision {
+        CounterDecision::Accept | CounterDecision::AcceptUnchecked => Ok(()),
+        CounterDecision::Low => Err(CloseReason::ReplayedCounter),
+        CounterDecision::High => Err(CloseReason::CounterOutOfSequence),
+    }
+}
