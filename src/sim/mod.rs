@@ -7,6 +7,7 @@ pub mod applet;
 pub mod frame;
 pub mod ids;
 pub mod keys;
+pub mod ota;
 pub mod secured;
 pub mod session;
 
