@@ -46,6 +46,9 @@ pub struct AppletSession {
     /// When the session must be open by.
     handshake_deadline: Instant,
     liveness: Liveness,
+    /// Commands sent and not yet answered: (counter of their packet, id),
+    /// at most `max_pending_commands`. Kept after the close, for the driver.
+    in_flight: VecDeque<(Counter, CommandId)>,
 }
 
 #[derive(Debug)]
@@ -74,8 +77,6 @@ struct Open {
     last_in: Counter,
     /// The gateway's last used counter in this session.
     last_out: Counter,
-    /// Commands sent and not yet answered: (counter of their packet, id).
-    in_flight: VecDeque<(Counter, CommandId)>,
 }
 
 impl AppletSession {
@@ -89,6 +90,7 @@ impl AppletSession {
             handshake_deadline: now + config.handshake_timeout,
             liveness: Liveness::new(now, config.heartbeat_interval, config.idle_timeout),
             state: State::Opening,
+            in_flight: VecDeque::new(),
             config,
         }
     }
@@ -197,26 +199,21 @@ impl AppletSession {
         payload: Vec<u8>,
     ) -> Result<(), SendError> {
         let max = self.config.max_pending_commands;
-        let State::Open(open) = &self.state else {
+        if !self.is_open() {
             return Err(SendError::NotOpen);
-        };
-        if open.in_flight.len() >= max || !self.outbox.has_room() {
+        }
+        if self.in_flight.len() >= max || !self.outbox.has_room() {
             return Err(SendError::Full);
         }
         let counter = self.send(now, &AppletMessage::Command { id, kind, payload }, true)?;
-        if let State::Open(open) = &mut self.state {
-            open.in_flight.push_back((counter, id));
-        }
+        self.in_flight.push_back((counter, id));
         Ok(())
     }
 
     /// Commands sent in this session and not answered yet, oldest first:
-    /// what the driver queues again if the session ends.
+    /// what the driver queues again once the session has ended.
     pub fn unanswered_commands(&self) -> Vec<CommandId> {
-        match &self.state {
-            State::Open(open) => open.in_flight.iter().map(|(_, id)| *id).collect(),
-            _ => Vec::new(),
-        }
+        self.in_flight.iter().map(|(_, id)| *id).collect()
     }
 
     fn on_frame(&mut self, now: Instant, payload: &[u8]) {
@@ -306,7 +303,6 @@ impl AppletSession {
                 credentials.last_counter
             },
             last_out: Counter::ZERO,
-            in_flight: VecDeque::new(),
         };
         Ok((open, hello))
     }
@@ -373,16 +369,13 @@ impl AppletSession {
     }
 
     fn dispatch(&mut self, now: Instant, packet: &CommandPacket, message: AppletMessage) {
-        let State::Open(open) = &mut self.state else {
-            return;
-        };
         match message {
             AppletMessage::Result { id, status, payload } => {
-                open.in_flight.retain(|(_, c)| *c != id);
+                self.in_flight.retain(|(_, c)| *c != id);
                 self.events.push_back(SessionEvent::Result { command_id: id, status, payload });
             }
             AppletMessage::ProofOfReceipt { counter, status } => {
-                if let Some(&(_, command_id)) = open.in_flight.iter().find(|(c, _)| *c == counter) {
+                if let Some(&(_, command_id)) = self.in_flight.iter().find(|(c, _)| *c == counter) {
                     self.events.push_back(SessionEvent::ProofOfReceipt { command_id, status });
                 }
             }

@@ -425,6 +425,11 @@ fn undelivered_commands_are_bounded() {
     p.drive();
     assert_eq!(p.server.send_command(p.now, command_id(98), kind.clone(), too_big), Err(SendError::TooLarge));
     assert_eq!(p.server.send_command(p.now, command_id(98), kind, vec![]), Ok(()));
+    // What was not answered is still known once the session has ended.
+    p.server.begin_close(CloseReason::ServerDraining);
+    let unanswered = p.server.unanswered_commands();
+    assert_eq!(unanswered.len(), DEFAULT_MAX_PENDING_COMMANDS);
+    assert_eq!((unanswered[0], unanswered[unanswered.len() - 1]), (command_id(1), command_id(98)));
 }
 
 #[test]
