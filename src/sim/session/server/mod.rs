@@ -7,24 +7,23 @@
 //! (3) with the keys from [`AppletSession::provide_keys`], or the decoy key
 //! when the ICCID or the key version is unknown, the checksum; (4) only
 //! then TAR, counter (TS 102 225 5.1.1 counter management) and the hello.
-//! Every failure up to (3) closes with "bad checksum" on the wire.
+//! Every failure at (3), whatever its cause, closes with "bad checksum" on
+//! the wire; failures at (1) depend on nothing but the octets sent.
 
-use super::config::{MIN_PEER_FRAME, ServerConfig};
+mod messages;
+mod opening;
+
+use super::config::ServerConfig;
 use super::event::{SendError, SessionEvent, SimCredentials};
 use super::liveness::{Due, Liveness};
 use super::outbox::{Outbox, OutboxError};
 use crate::sim::applet::binding::{self, Direction, ICCID_LEN};
 use crate::sim::applet::channel::{message_spi, seal_message};
-use crate::sim::applet::{
-    AppletMessage, Capabilities, CloseReason, CommandId, CommandType, Hello, PROTOCOL_VERSION,
-};
+use crate::sim::applet::{AppletMessage, CloseReason, CommandId, CommandType};
 use crate::sim::frame::{FrameError, FrameReader};
 use crate::sim::ids::{Iccid, Kvn, Tar};
 use crate::sim::keys::KeySet;
-use crate::sim::secured::{
-    CommandPacket, CommandPacketView, Counter, CounterDecision, CounterMode, PorRequest, ResponseStatus,
-    SecuredError, check_counter,
-};
+use crate::sim::secured::{Counter, CounterDecision, CounterMode};
 use bytes::Bytes;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -221,174 +220,6 @@ impl AppletSession {
             State::Opening => self.on_opening(payload),
             State::Open(_) => self.on_message(now, payload),
             _ => {}
-        }
-    }
-
-    fn on_opening(&mut self, payload: &[u8]) {
-        if let Some(reason) = binding::parse_plain_close(payload) {
-            return self.close(reason, true);
-        }
-        let Ok((iccid, packet)) = binding::split_opening(payload) else {
-            return self.close(CloseReason::ProtocolError, false);
-        };
-        let view = match CommandPacketView::parse(packet) {
-            Ok(v) => v,
-            Err(_) => return self.close(CloseReason::ProtocolError, false),
-        };
-        if let Err(reason) = self.config.policy.check(&view) {
-            return self.close(reason, false);
-        }
-        let Some(kvn) = view.key_version() else {
-            return self.close(CloseReason::ProtocolError, false);
-        };
-        self.events.push_back(SessionEvent::NeedKeys { iccid: iccid.clone(), kvn });
-        self.state = State::AwaitingKeys { iccid, kvn, packet: packet.to_vec() };
-    }
-
-    /// Steps (3) and (4) of the opening.
-    fn verify_opening(
-        &self,
-        iccid: &Iccid,
-        kvn: Kvn,
-        packet: &[u8],
-        credentials: Option<&SimCredentials>,
-    ) -> Result<(Open, Hello), CloseReason> {
-        let known = credentials.and_then(|c| c.key_set(kvn).map(|k| (c, k)));
-        let decoy =
-            KeySet { kvn, kic: Some(self.config.decoy_key.clone()), kid: self.config.decoy_key.clone() };
-        let keys = match known {
-            // A SIM without KIc that ciphers anyway fails like a wrong key.
-            Some((_, k)) => {
-                KeySet { kvn, kic: k.kic.clone().or_else(|| decoy.kic.clone()), kid: k.kid.clone() }
-            }
-            None => decoy,
-        };
-        let iccid_octets = binding::iccid_octets(iccid);
-        let aad = binding::aad(Direction::AppletToGateway, &iccid_octets, Counter::ZERO);
-        let view = CommandPacketView::parse(packet).map_err(|_| CloseReason::ProtocolError)?;
-        let opened = view.open(&keys, &aad);
-        let Some((credentials, sim_keys)) = known else {
-            // Even a packet that verifies under the decoy opens nothing.
-            let unknown_kvn = credentials.is_some();
-            return Err(if unknown_kvn { CloseReason::UnknownKeyVersion } else { CloseReason::BadChecksum });
-        };
-        let packet = opened.map_err(|e| match e {
-            SecuredError::Checksum => CloseReason::BadChecksum,
-            _ => CloseReason::ProtocolError,
-        })?;
-        if packet.tar != credentials.tar {
-            return Err(CloseReason::ProtocolError);
-        }
-        let decision = check_counter(packet.spi.counter, packet.counter, credentials.last_counter);
-        counter_reason(decision)?;
-        let Ok(AppletMessage::Hello(hello)) = AppletMessage::decode(&packet.data) else {
-            return Err(CloseReason::ProtocolError);
-        };
-        if hello.protocol != PROTOCOL_VERSION {
-            return Err(CloseReason::UnsupportedVersion);
-        }
-        if hello.max_frame < MIN_PEER_FRAME {
-            return Err(CloseReason::ProtocolError);
-        }
-        let keys = KeySet { kvn, kic: sim_keys.kic.clone(), kid: sim_keys.kid.clone() };
-        let open = Open {
-            iccid_octets,
-            keys,
-            tar: credentials.tar,
-            ciphered: packet.spi.ciphered,
-            session: packet.counter,
-            last_in: if decision == CounterDecision::Accept {
-                packet.counter
-            } else {
-                credentials.last_counter
-            },
-            last_out: Counter::ZERO,
-        };
-        Ok((open, hello))
-    }
-
-    fn open(&mut self, now: Instant, iccid: Iccid, open: Open, hello: Hello) {
-        let accepted = (open.last_in == open.session).then_some(open.session);
-        let max_frame = hello.max_frame.min(self.config.max_frame);
-        self.outbox.set_max_payload(max_frame);
-        self.state = State::Open(Box::new(open));
-        self.liveness = Liveness::new(now, self.config.heartbeat_interval, self.config.idle_timeout);
-        self.events.extend(accepted.map(SessionEvent::CounterAccepted));
-        let capabilities = Capabilities::PROOF_OF_RECEIPT.union(Capabilities::CIPHERING);
-        let ours = Hello {
-            protocol: PROTOCOL_VERSION,
-            version: SERVER_VERSION,
-            max_frame: self.config.max_frame,
-            capabilities,
-        };
-        if self.send(now, &AppletMessage::Hello(ours), false).is_err() {
-            return self.close(CloseReason::ProtocolError, false);
-        }
-        self.events.push_back(SessionEvent::Opened {
-            iccid,
-            applet_version: hello.version,
-            capabilities: hello.capabilities,
-            max_frame,
-        });
-    }
-
-    fn on_message(&mut self, now: Instant, payload: &[u8]) {
-        match self.accept_message(payload) {
-            Ok((packet, message)) => self.dispatch(now, &packet, message),
-            Err(reason) => self.close(reason, false),
-        }
-    }
-
-    /// Verifies an open session's inbound packet: policy, checksum, TAR,
-    /// counter, message.
-    fn accept_message(&mut self, payload: &[u8]) -> Result<(CommandPacket, AppletMessage), CloseReason> {
-        let State::Open(open) = &mut self.state else {
-            return Err(CloseReason::ProtocolError);
-        };
-        let view = CommandPacketView::parse(payload).map_err(|_| CloseReason::ProtocolError)?;
-        self.config.policy.check(&view)?;
-        if view.key_version() != Some(open.keys.kvn) || view.spi.ciphered != open.ciphered {
-            return Err(CloseReason::ProtocolError);
-        }
-        let aad = binding::aad(Direction::AppletToGateway, &open.iccid_octets, open.session);
-        let packet = view.open(&open.keys, &aad).map_err(|e| match e {
-            SecuredError::Checksum => CloseReason::BadChecksum,
-            _ => CloseReason::ProtocolError,
-        })?;
-        if packet.tar != open.tar {
-            return Err(CloseReason::ProtocolError);
-        }
-        let decision = check_counter(packet.spi.counter, packet.counter, open.last_in);
-        counter_reason(decision)?;
-        if decision == CounterDecision::Accept {
-            open.last_in = packet.counter;
-            self.events.push_back(SessionEvent::CounterAccepted(packet.counter));
-        }
-        let message = AppletMessage::decode(&packet.data).map_err(|_| CloseReason::ProtocolError)?;
-        Ok((packet, message))
-    }
-
-    fn dispatch(&mut self, now: Instant, packet: &CommandPacket, message: AppletMessage) {
-        match message {
-            AppletMessage::Result { id, status, payload } => {
-                self.in_flight.retain(|(_, c)| *c != id);
-                self.events.push_back(SessionEvent::Result { command_id: id, status, payload });
-            }
-            AppletMessage::ProofOfReceipt { counter, status } => {
-                if let Some(&(_, command_id)) = self.in_flight.iter().find(|(c, _)| *c == counter) {
-                    self.events.push_back(SessionEvent::ProofOfReceipt { command_id, status });
-                }
-            }
-            AppletMessage::Heartbeat => {}
-            AppletMessage::Close(reason) => return self.close(reason, true),
-            AppletMessage::Hello(_) | AppletMessage::Command { .. } | AppletMessage::WakeUp => {
-                return self.close(CloseReason::ProtocolError, false);
-            }
-        }
-        if packet.spi.por == PorRequest::Always {
-            let por =
-                AppletMessage::ProofOfReceipt { counter: packet.counter, status: ResponseStatus::PorOk };
-            self.send_auto(now, &por, false);
         }
     }
 
