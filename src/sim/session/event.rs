@@ -89,6 +89,10 @@ pub enum SendError {
     /// keep it queued and try after the next result.
     #[error("session queue is full")]
     Full,
+    /// The sender's counter has reached 2^40 - 1 (TS 102 225 5.1.1): the
+    /// SIM needs a new key set or counter before anything more is sent.
+    #[error("counter exhausted")]
+    CounterExhausted,
     /// The message does not fit a frame the peer accepts.
     #[error("message does not fit the peer's frame size")]
     TooLarge,

@@ -458,3 +458,20 @@ fn sending_before_open_is_refused() {
         Err(SendError::NotOpen)
     );
 }
+
+#[test]
+fn an_exhausted_counter_sends_nothing() {
+    let mut config = client_config();
+    config.counter = Counter::MAX;
+    assert_eq!(AppletClient::new(config, Instant::now()).err(), Some(SendError::CounterExhausted));
+}
+
+#[test]
+fn a_verified_packet_for_another_tar_is_a_protocol_error() {
+    let mut registry = credentials(0);
+    registry.tar = Tar([0xC0, 0x00, 0x02]);
+    let mut p = Pair::new(client_config(), Some(registry));
+    p.drive();
+    assert_eq!(p.server_closed(), Some((CloseReason::ProtocolError, false)));
+    assert!(!p.server_events.iter().any(|e| matches!(e, SessionEvent::CounterAccepted(_))));
+}

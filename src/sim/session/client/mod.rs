@@ -58,7 +58,7 @@ impl AppletClient {
     /// Connected at `now`: queues the opening frame at once.
     pub fn new(config: ClientConfig, now: Instant) -> Result<Self, SendError> {
         let iccid_octets = binding::iccid_octets(&config.iccid);
-        let session = config.counter.next().map_err(|_| SendError::Full)?;
+        let session = config.counter.next().map_err(|_| SendError::CounterExhausted)?;
         let mut client = Self {
             iccid_octets,
             state: State::AwaitingHello,
@@ -266,7 +266,7 @@ impl AppletClient {
             Some(Misbehaviour::SkipCounter) => self.last_out.next().and_then(Counter::next),
             _ => self.last_out.next(),
         }
-        .map_err(|_| SendError::Full)?;
+        .map_err(|_| SendError::CounterExhausted)?;
         let spi = message_spi(self.config.ciphered, self.config.counter_mode, por);
         let aad = binding::aad(Direction::AppletToGateway, &self.iccid_octets, self.session);
         let mut sealed = seal_message(&self.config.keys, self.config.tar, spi, counter, &aad, message)?;

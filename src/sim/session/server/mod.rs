@@ -228,7 +228,7 @@ impl AppletSession {
         let State::Open(open) = &mut self.state else {
             return Err(SendError::NotOpen);
         };
-        let counter = open.last_out.next().map_err(|_| SendError::Full)?;
+        let counter = open.last_out.next().map_err(|_| SendError::CounterExhausted)?;
         let spi = message_spi(open.ciphered, CounterMode::ProcessIfOneHigher, por);
         let aad = binding::aad(Direction::GatewayToApplet, &open.iccid_octets, open.session);
         let sealed = seal_message(&open.keys, open.tar, spi, counter, &aad, message)?;
