@@ -15,7 +15,9 @@
 //! The checksum's associated data is the 3-octet header the packet has in
 //! a single SMS, `02 70 00` for a command and `02 71 00` for a response,
 //! also when a command is concatenated (the concatenation IEs are not part
-//! of it).
+//! of it). This is simgate's reading of TS 31.115; before a card vendor's
+//! SIMs are woken in production, check one of its sample packets against
+//! it (`COMMAND_AAD`, `RESPONSE_AAD` are the only places to change).
 //!
 //! The SMS pipeline submits each part as one submit_sm with
 //! [`PROTOCOL_ID`], [`ESM_CLASS_UDHI`] and [`DATA_CODING`]; this module
