@@ -42,7 +42,8 @@ fuzz_target!(|data: &[u8]| {
     let mut now = Instant::now();
     let mut server = AppletSession::new(Arc::new(config), now);
     let iccid = Iccid::new("8944000000000012345").expect("valid ICCID");
-    let mut client_config = ClientConfig::new(iccid, TAR, keys(), Counter::new(u64::from(setup >> 4)).expect("small"));
+    let mut client_config =
+        ClientConfig::new(iccid, TAR, keys(), Counter::new(u64::from(setup >> 4)).expect("small"));
     client_config.ciphered = setup & 1 == 1;
     client_config.max_frame = MAX;
     client_config.hello.max_frame = MAX;
@@ -85,7 +86,8 @@ fuzz_target!(|data: &[u8]| {
             }
             3 => {
                 let kind = CommandType::new("k").expect("valid");
-                let _ = server.send_command(now, CommandId([*arg; 16]), kind, vec![*arg; usize::from(arg % 64)]);
+                let _ =
+                    server.send_command(now, CommandId([*arg; 16]), kind, vec![*arg; usize::from(arg % 64)]);
             }
             4 => server.begin_close(CloseReason::from_octet(*arg)),
             5 => match arg % 5 {
@@ -99,7 +101,12 @@ fuzz_target!(|data: &[u8]| {
             },
             _ => {
                 if let Some(id) = commands.pop() {
-                    let _ = client.send_result(now, id, ResultStatus::from_octet(*arg), vec![*arg; usize::from(arg % 32)]);
+                    let _ = client.send_result(
+                        now,
+                        id,
+                        ResultStatus::from_octet(*arg),
+                        vec![*arg; usize::from(arg % 32)],
+                    );
                 }
             }
         }
