@@ -1,10 +1,28 @@
 //! The sim-service half of simgate: SIM Toolkit applets on TCP 9506 and
-//! their OTA wake-up. This module holds the identities and key material
-//! every part of it shares; it is pure (no features), so the applet
-//! protocol core and its fuzz targets build without a runtime.
+//! their OTA wake-up. Everything here is pure (no features, no I/O, no
+//! clock), so the applet protocol core and its fuzz targets build without a
+//! runtime:
+//!
+//! - [`ids`], [`keys`]: the identities and key material every part shares.
+//! - [`frame`]: the length-prefixed TCP framing.
+//! - [`secured`]: ETSI TS 102 225 secured packets (SPI, KIc, KID, counter,
+//!   AES-CMAC, AES-CBC, command and response packets).
+//! - [`applet`]: the channel's messages and how they are bound and secured.
+//! - [`session`]: the gateway's and the applet's sans-IO state machines.
+//! - [`ota`]: the wake-up SMS and its proof of receipt.
+//!
+//! docs/applet-protocol.md describes the wire protocol.
 
+pub mod applet;
+pub mod frame;
 pub mod ids;
 pub mod keys;
+pub mod ota;
+pub mod secured;
+pub mod session;
+
+#[cfg(test)]
+mod proptests;
 
 pub use ids::{Iccid, IdError, Kvn, Tar};
 pub use keys::{AesKey, KeyError, KeySet};

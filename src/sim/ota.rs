@@ -1,0 +1,307 @@
+//! OTA SMS-PP packets for the applet's wake-up: the user data of the
+//! submit_sm that carries a TS 102 225 command packet to the applet's TAR,
+//! and the proof of receipt the SIM may send back as an MO.
+//!
+//! Layout (3GPP TS 31.115 clause 4, with TS 23.040 9.2.3.24):
+//!
+//! - Command, one SMS: `UDHL=02, 70 00` (IEI 0x70, the command packet
+//!   identifier, no data), then the command packet (CPL onward).
+//! - Command, concatenated: the first part's UDH is `07, 70 00, 00 03 ref
+//!   total 1`; every later part's is `05, 00 03 ref total seq`. The command
+//!   packet is cut across the parts after their headers.
+//! - PoR: `UDHL=02, 71 00` (IEI 0x71, the response packet identifier), then
+//!   the response packet (RPL onward), one SMS.
+//!
+//! The checksum's associated data is the 3-octet header the packet has in
+//! a single SMS, `02 70 00` for a command and `02 71 00` for a response,
+//! also when a command is concatenated (the concatenation IEs are not part
+//! of it). This is simgate's reading of TS 31.115; before a card vendor's
+//! SIMs are woken in production, check one of its sample packets against
+//! it (`COMMAND_AAD`, `RESPONSE_AAD` are the only places to change).
+//!
+//! The SMS pipeline submits each part as one submit_sm with
+//! [`PROTOCOL_ID`], [`ESM_CLASS_UDHI`] and [`DATA_CODING`]; this module
+//! only builds and parses the octets.
+
+use super::applet::AppletMessage;
+use super::ids::Tar;
+use super::keys::KeySet;
+use super::secured::{
+    ChecksumKind, CommandPacket, CommandPacketView, Counter, CounterMode, Kic, Kid, PorRequest, PorSecurity,
+    ResponsePacket, ResponsePacketView, SecuredError, Spi,
+};
+use crate::smpp::text::{InformationElement, UdhError, parse_udh};
+
+/// TP-PID "(U)SIM data download" (TS 23.040 9.2.3.9): the handset hands
+/// the message to the SIM, not to the user.
+pub const PROTOCOL_ID: u8 = 0x7F;
+/// esm_class with UDHI set (SMPP v3.4 5.2.12): the user data starts with a
+/// header.
+pub const ESM_CLASS_UDHI: u8 = 0x40;
+/// data_coding 0xF6 (TS 23.038 4): 8-bit data, message class 2, (U)SIM
+/// specific.
+pub const DATA_CODING: u8 = 0xF6;
+/// IEI of the command packet identifier (TS 31.115, TS 23.040 9.2.3.24).
+pub const IEI_COMMAND_PACKET: u8 = 0x70;
+/// IEI of the response packet identifier.
+pub const IEI_RESPONSE_PACKET: u8 = 0x71;
+/// Octets of 8-bit user data in one SMS, header included (TS 23.040 9.2.3.16).
+pub const SMS_USER_DATA_LEN: usize = 140;
+/// Associated data under a command packet's checksum.
+pub const COMMAND_AAD: [u8; 3] = [0x02, IEI_COMMAND_PACKET, 0x00];
+/// Associated data under a response packet's checksum.
+pub const RESPONSE_AAD: [u8; 3] = [0x02, IEI_RESPONSE_PACKET, 0x00];
+
+/// UDH of a command in one SMS.
+const SINGLE_UDH: [u8; 3] = COMMAND_AAD;
+/// Octets of the first part's UDH when concatenated.
+const FIRST_UDH_LEN: usize = 8;
+/// Octets of a later part's UDH.
+const LATER_UDH_LEN: usize = 6;
+
+/// Why an OTA packet could not be built or read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OtaError {
+    /// Securing or verifying the packet failed.
+    #[error(transparent)]
+    Secured(#[from] SecuredError),
+    /// The user data header does not parse.
+    #[error(transparent)]
+    Udh(#[from] UdhError),
+    /// The header has no command (0x70) or response (0x71) packet IE.
+    #[error("user data header has no IEI {0:#04x}")]
+    NoPacketIdentifier(u8),
+    /// More than 255 parts would be needed.
+    #[error("packet of {len} octets needs more than 255 SMS")]
+    TooManyParts {
+        /// The packet's length.
+        len: usize,
+    },
+    /// Concatenated parts are missing, repeated or disagree.
+    #[error("concatenated parts are incomplete or inconsistent")]
+    Parts,
+    /// A PoR arrived concatenated; simgate reads single-SMS PoRs only.
+    #[error("concatenated proof of receipt is not supported")]
+    ConcatenatedPor,
+    /// A PoR larger than one SMS.
+    #[error("response packet of {len} octets does not fit one SMS")]
+    TooLong {
+        /// The packet's length.
+        len: usize,
+    },
+}
+
+/// The SPI of a wake-up: CC, no ciphering (it carries no secret), "process
+/// if higher", PoR always, with a CC, by SMS-SUBMIT so it comes back as MO.
+pub const WAKE_UP_SPI: Spi = Spi {
+    checksum: ChecksumKind::Cryptographic,
+    ciphered: false,
+    counter: CounterMode::ProcessIfHigher,
+    por: PorRequest::Always,
+    por_checksum: ChecksumKind::Cryptographic,
+    por_ciphered: false,
+    por_via_submit: true,
+};
+
+/// The wake-up command packet for the applet at `tar`: `counter` is the
+/// SIM's next OTA counter (one above the last the gateway sent it).
+pub fn wake_up_packet(keys: &KeySet, tar: Tar, counter: Counter) -> CommandPacket {
+    CommandPacket {
+        spi: WAKE_UP_SPI,
+        kic: Kic(0),
+        kid: Kid::aes_cmac(keys.kvn),
+        tar,
+        counter,
+        data: AppletMessage::WakeUp.to_vec(),
+    }
+}
+
+/// Seals `packet` and cuts it into SMS user data, one `Vec` per submit_sm;
+/// `reference` is the concatenation reference when more than one is needed.
+pub fn command_sms(packet: &CommandPacket, keys: &KeySet, reference: u8) -> Result<Vec<Vec<u8>>, OtaError> {
+    let sealed = packet.seal(keys, &COMMAND_AAD)?;
+    if SINGLE_UDH.len() + sealed.len() <= SMS_USER_DATA_LEN {
+        return Ok(vec![[&SINGLE_UDH[..], &sealed].concat()]);
+    }
+    let first_room = SMS_USER_DATA_LEN - FIRST_UDH_LEN;
+    let later_room = SMS_USER_DATA_LEN - LATER_UDH_LEN;
+    let parts = 1 + (sealed.len() - first_room).div_ceil(later_room);
+    let total = u8::try_from(parts).map_err(|_| OtaError::TooManyParts { len: sealed.len() })?;
+    let (first, mut rest) = sealed.split_at(first_room);
+    let mut out = Vec::with_capacity(parts);
+    out.push([&[7, IEI_COMMAND_PACKET, 0, 0x00, 3, reference, total, 1][..], first].concat());
+    for seq in 2..=total {
+        let (chunk, tail) = rest.split_at(later_room.min(rest.len()));
+        out.push([&[5, 0x00, 3, reference, total, seq][..], chunk].concat());
+        rest = tail;
+    }
+    Ok(out)
+}
+
+/// Joins the user data of the parts of one command (any order) into the
+/// command packet's octets, checking the headers.
+pub fn join_command_sms(parts: &[&[u8]]) -> Result<Vec<u8>, OtaError> {
+    let mut pieces: Vec<(u8, &[u8])> = Vec::with_capacity(parts.len());
+    let mut shape: Option<(u8, u8)> = None;
+    let mut saw_identifier = false;
+    for part in parts {
+        let (udh, data) = parse_udh(part)?;
+        let has_identifier = udh.elements.iter().any(|ie| is_identifier(ie, IEI_COMMAND_PACKET));
+        match udh.concat() {
+            None if parts.len() == 1 && has_identifier => return Ok(data.to_vec()),
+            None => {
+                return Err(if has_identifier {
+                    OtaError::Parts
+                } else {
+                    OtaError::NoPacketIdentifier(IEI_COMMAND_PACKET)
+                });
+            }
+            Some(c) => {
+                let key = (reference_octet(c.reference), c.total);
+                if *shape.get_or_insert(key) != key || (c.seq == 1) != has_identifier {
+                    return Err(OtaError::Parts);
+                }
+                saw_identifier |= has_identifier;
+                pieces.push((c.seq, data));
+            }
+        }
+    }
+    let total = shape.map_or(0, |(_, t)| usize::from(t));
+    if !saw_identifier || pieces.len() != total {
+        return Err(if saw_identifier {
+            OtaError::Parts
+        } else {
+            OtaError::NoPacketIdentifier(IEI_COMMAND_PACKET)
+        });
+    }
+    pieces.sort_by_key(|(seq, _)| *seq);
+    if pieces.iter().enumerate().any(|(i, (seq, _))| usize::from(*seq) != i + 1) {
+        return Err(OtaError::Parts);
+    }
+    Ok(pieces.into_iter().flat_map(|(_, d)| d.iter().copied()).collect())
+}
+
+/// Opens a command that arrived as SMS (what a SIM does; for the simulator
+/// and `simgate ota decode`).
+pub fn open_command_sms(parts: &[&[u8]], keys: &KeySet) -> Result<CommandPacket, OtaError> {
+    let octets = join_command_sms(parts)?;
+    Ok(CommandPacketView::parse(&octets)?.open(keys, &COMMAND_AAD)?)
+}
+
+/// The user data of a PoR for a command (what the SIM sends).
+pub fn por_sms(
+    response: &ResponsePacket,
+    security: &PorSecurity,
+    keys: &KeySet,
+) -> Result<Vec<u8>, OtaError> {
+    let sealed = response.seal(security, keys, &RESPONSE_AAD)?;
+    let len = RESPONSE_AAD.len() + sealed.len();
+    if len > SMS_USER_DATA_LEN {
+        return Err(OtaError::TooLong { len: sealed.len() });
+    }
+    Ok([&RESPONSE_AAD[..], &sealed].concat())
+}
+
+/// Parses and verifies the PoR carried by an MO's user data (UDHI set):
+/// `security` is what the command's SPI asked for, with its KIc and KID.
+pub fn parse_por_sms(
+    user_data: &[u8],
+    security: &PorSecurity,
+    keys: &KeySet,
+) -> Result<ResponsePacket, OtaError> {
+    let (udh, packet) = parse_udh(user_data)?;
+    if udh.concat().is_some() {
+        return Err(OtaError::ConcatenatedPor);
+    }
+    if !udh.elements.iter().any(|ie| is_identifier(ie, IEI_RESPONSE_PACKET)) {
+        return Err(OtaError::NoPacketIdentifier(IEI_RESPONSE_PACKET));
+    }
+    Ok(ResponsePacketView::parse(packet)?.open(security, keys, &RESPONSE_AAD)?)
+}
+
+fn is_identifier(ie: &InformationElement, iei: u8) -> bool {
+    matches!(ie, InformationElement::Other { iei: i, data } if *i == iei && data.is_empty())
+}
+
+fn reference_octet(r: crate::smpp::text::ConcatRef) -> u8 {
+    match r {
+        crate::smpp::text::ConcatRef::Udh8(v) => v,
+        // Only 8-bit references are written here; others never match.
+        _ => 0xFF,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::ids::Kvn;
+    use crate::sim::keys::AesKey;
+    use crate::sim::secured::ResponseStatus;
+
+    fn keys() -> KeySet {
+        KeySet {
+            kvn: Kvn::new(1).unwrap(),
+            kic: Some(AesKey::new(&[3; 16]).unwrap()),
+            kid: AesKey::new(&[4; 16]).unwrap(),
+        }
+    }
+
+    const TAR: Tar = Tar([0xC0, 0x00, 0x01]);
+
+    #[test]
+    fn wake_up_fits_one_sms_with_the_command_packet_identifier() {
+        let packet = wake_up_packet(&keys(), TAR, Counter::new(3).unwrap());
+        let parts = command_sms(&packet, &keys(), 9).unwrap();
+        assert_eq!(parts.len(), 1);
+        let sms = &parts[0];
+        assert_eq!(&sms[..3], &[0x02, 0x70, 0x00]);
+        assert!(sms.len() <= SMS_USER_DATA_LEN);
+        // SPI 12 29: CC, process if higher; PoR always, CC, by SMS-SUBMIT.
+        assert_eq!(&sms[6..8], &[0x12, 0x29]);
+        let opened = open_command_sms(&[sms], &keys()).unwrap();
+        assert_eq!(opened, packet);
+        assert_eq!(AppletMessage::decode(&opened.data), Ok(AppletMessage::WakeUp));
+    }
+
+    #[test]
+    fn a_long_command_is_concatenated_and_joins_in_any_order() {
+        for len in [120, 137, 300, 1000] {
+            let mut packet = wake_up_packet(&keys(), TAR, Counter::new(3).unwrap());
+            packet.spi.ciphered = true;
+            packet.kic = Kic::aes_cbc(keys().kvn);
+            packet.data = (0..len).map(|i| i as u8).collect();
+            let parts = command_sms(&packet, &keys(), 0x42).unwrap();
+            assert!(parts.iter().all(|p| p.len() <= SMS_USER_DATA_LEN), "{len}");
+            let mut refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+            refs.reverse();
+            assert_eq!(open_command_sms(&refs, &keys()), Ok(packet.clone()), "{len}");
+            if parts.len() > 1 {
+                assert_eq!(&parts[0][..8], &[7, 0x70, 0, 0, 3, 0x42, parts.len() as u8, 1]);
+                assert_eq!(open_command_sms(&refs[1..], &keys()), Err(OtaError::Parts));
+            }
+        }
+    }
+
+    #[test]
+    fn por_round_trip_and_refusals() {
+        let packet = wake_up_packet(&keys(), TAR, Counter::new(3).unwrap());
+        let security = PorSecurity::for_command(packet.spi, packet.kic, packet.kid);
+        let por =
+            ResponsePacket { tar: TAR, counter: packet.counter, status: ResponseStatus::PorOk, data: vec![] };
+        let sms = por_sms(&por, &security, &keys()).unwrap();
+        assert_eq!(&sms[..3], &[0x02, 0x71, 0x00]);
+        assert_eq!(parse_por_sms(&sms, &security, &keys()), Ok(por));
+        let mut forged = sms.clone();
+        let last = forged.len() - 1;
+        forged[last] ^= 0x80;
+        assert_eq!(
+            parse_por_sms(&forged, &security, &keys()),
+            Err(OtaError::Secured(SecuredError::Checksum))
+        );
+        let mut wrong_iei = sms.clone();
+        wrong_iei[1] = 0x70;
+        assert_eq!(parse_por_sms(&wrong_iei, &security, &keys()), Err(OtaError::NoPacketIdentifier(0x71)));
+        assert!(matches!(parse_por_sms(&[], &security, &keys()), Err(OtaError::Udh(_))));
+        assert_eq!((PROTOCOL_ID, ESM_CLASS_UDHI, DATA_CODING), (0x7F, 0x40, 0xF6));
+    }
+}

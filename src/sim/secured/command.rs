@@ -1,0 +1,366 @@
+//! The command packet (ETSI TS 102 225 5.1): what a sending entity sends to
+//! a receiving entity, here the gateway to the applet or the applet to the
+//! gateway.
+//!
+//! | octets | field | |
+//! |---|---|---|
+//! | 2 | CPL | length of everything after CPL |
+//! | 1 | CHL | length of SPI through RC/CC/DS: 13 + checksum length |
+//! | 2 | SPI | [`Spi`] (5.1.1) |
+//! | 1 | KIc | [`Kic`] (5.1.2) |
+//! | 1 | KID | [`Kid`] (5.1.3) |
+//! | 3 | TAR | the addressed application |
+//! | 5 | CNTR | [`Counter`], ciphered when the SPI says so |
+//! | 1 | PCNTR | padding octets at the end of the data, ciphered |
+//! | 0 or 8 | RC/CC/DS | AES-CMAC checksum, ciphered |
+//! | n | secured data | with its padding, ciphered |
+//!
+//! The checksum is computed before ciphering over (5.1.1): the caller's
+//! associated data (the bearer's header in front of the packet, or the
+//! applet channel's binding, see `sim::applet::binding`), CPL, CHL, SPI,
+//! KIc, KID, TAR, CNTR, PCNTR, the secured data and the padding. Ciphering
+//! covers CNTR through the padding, a whole number of AES blocks.
+
+use super::SecuredError;
+use super::algorithm::{Kic, Kid};
+use super::counter::Counter;
+use super::crypto::{self, CMAC_CHECKSUM_LEN};
+use super::spi::{ChecksumKind, Spi};
+use crate::sim::ids::{Kvn, Tar};
+use crate::sim::keys::KeySet;
+
+/// Octets from CPL through PCNTR: the smallest command packet.
+pub const FIXED_LEN: usize = 16;
+/// CHL without a checksum: SPI, KIc, KID, TAR, CNTR, PCNTR.
+const CHL_FIXED: usize = 13;
+/// Where the ciphered part starts (CNTR).
+const CIPHER_START: usize = 10;
+
+/// A command packet in the clear: the header fields and the secured data
+/// without padding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandPacket {
+    /// Security of this packet and of its PoR.
+    pub spi: Spi,
+    /// Ciphering algorithm and key version.
+    pub kic: Kic,
+    /// Checksum algorithm and key version.
+    pub kid: Kid,
+    /// The addressed application.
+    pub tar: Tar,
+    /// The sender's counter.
+    pub counter: Counter,
+    /// The secured data, padding removed.
+    pub data: Vec<u8>,
+}
+
+/// The checksum length the SPI and KID give, refusing what simgate does not
+/// implement.
+pub(crate) const fn checksum_len(kind: ChecksumKind, kid: Kid) -> Result<usize, SecuredError> {
+    match kind {
+        ChecksumKind::None => Ok(0),
+        ChecksumKind::Cryptographic => match kid.require_aes_cmac() {
+            Ok(()) => Ok(CMAC_CHECKSUM_LEN),
+            Err(e) => Err(e),
+        },
+        ChecksumKind::Redundancy => Err(SecuredError::UnsupportedAlgorithm("redundancy check")),
+        ChecksumKind::Signature => Err(SecuredError::UnsupportedAlgorithm("digital signature")),
+    }
+}
+
+/// Refuses a key set of another version than the packet names.
+pub(crate) const fn check_version(packet: u8, keys: &KeySet) -> Result<(), SecuredError> {
+    if packet == keys.kvn.get() {
+        Ok(())
+    } else {
+        Err(SecuredError::KeyVersion { packet, keys: keys.kvn.get() })
+    }
+}
+
+impl CommandPacket {
+    /// Encodes, checksums and ciphers the packet as its SPI says, with
+    /// `keys` and the associated data `aad` under the checksum.
+    pub fn seal(&self, keys: &KeySet, aad: &[u8]) -> Result<Vec<u8>, SecuredError> {
+        let cc_len = checksum_len(self.spi.checksum, self.kid)?;
+        if cc_len > 0 {
+            check_version(self.kid.key_version(), keys)?;
+        }
+        let cipher_key = if self.spi.ciphered {
+            self.kic.require_aes_cbc()?;
+            check_version(self.kic.key_version(), keys)?;
+            Some(keys.kic.as_ref().ok_or(SecuredError::NoCipheringKey)?)
+        } else {
+            None
+        };
+        let padding =
+            if cipher_key.is_some() { crypto::padding_for(6 + cc_len + self.data.len()) } else { 0 };
+        let total = FIXED_LEN + cc_len + self.data.len() + padding;
+        let cpl = u16::try_from(total - 2).map_err(|_| SecuredError::TooLong { len: total })?;
+        let mut out = Vec::with_capacity(total);
+        out.extend_from_slice(&cpl.to_be_bytes());
+        out.push((CHL_FIXED + cc_len) as u8);
+        out.extend_from_slice(&self.spi.encode());
+        out.extend_from_slice(&[self.kic.0, self.kid.0]);
+        out.extend_from_slice(&self.tar.0);
+        out.extend_from_slice(&self.counter.to_octets());
+        out.push(padding as u8);
+        let cc_at = out.len();
+        out.resize(cc_at + cc_len, 0);
+        out.extend_from_slice(&self.data);
+        out.resize(total, 0);
+        if cc_len > 0 {
+            let cc = crypto::checksum(&keys.kid, &[aad, &out[..cc_at], &out[cc_at + cc_len..]]);
+            out[cc_at..cc_at + cc_len].copy_from_slice(&cc);
+        }
+        if let Some(key) = cipher_key {
+            crypto::cbc_encrypt(key, &mut out[CIPHER_START..])?;
+        }
+        Ok(out)
+    }
+
+    /// Parses, deciphers and verifies `bytes` in one step.
+    pub fn open(bytes: &[u8], keys: &KeySet, aad: &[u8]) -> Result<Self, SecuredError> {
+        CommandPacketView::parse(bytes)?.open(keys, aad)
+    }
+}
+
+/// A command packet split at its clear header: what can be read before
+/// the keys are known (SPI, KIc, KID, TAR), the rest still sealed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommandPacketView<'a> {
+    /// The SPI.
+    pub spi: Spi,
+    /// The KIc.
+    pub kic: Kic,
+    /// The KID.
+    pub kid: Kid,
+    /// The TAR.
+    pub tar: Tar,
+    /// The CHL octet; invariant: 13 <= CHL and the header fits the packet.
+    header_len: u8,
+    /// The whole packet.
+    bytes: &'a [u8],
+}
+
+impl<'a> CommandPacketView<'a> {
+    /// Checks the structure (CPL, CHL, SPI, and the block length when
+    /// ciphered) without any key. Never panics.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, SecuredError> {
+        let Some(fixed) = bytes.first_chunk::<CIPHER_START>() else {
+            return Err(SecuredError::Short { len: bytes.len(), needed: FIXED_LEN });
+        };
+        if bytes.len() < FIXED_LEN {
+            return Err(SecuredError::Short { len: bytes.len(), needed: FIXED_LEN });
+        }
+        let [c0, c1, chl, s0, s1, kic, kid, t0, t1, t2] = *fixed;
+        let declared = usize::from(u16::from_be_bytes([c0, c1]));
+        if declared != bytes.len() - 2 {
+            return Err(SecuredError::LengthMismatch { declared, actual: bytes.len() - 2 });
+        }
+        if usize::from(chl) < CHL_FIXED || 3 + usize::from(chl) > bytes.len() {
+            return Err(SecuredError::HeaderLength { header_len: chl });
+        }
+        let spi = Spi::decode([s0, s1])?;
+        let sealed = bytes.len() - CIPHER_START;
+        if spi.ciphered && sealed % crypto::AES_BLOCK_LEN != 0 {
+            return Err(SecuredError::CipherLength { len: sealed });
+        }
+        Ok(Self { spi, kic: Kic(kic), kid: Kid(kid), tar: Tar([t0, t1, t2]), header_len: chl, bytes })
+    }
+
+    /// The key version whose keys open this packet: the KID's when it
+    /// carries a checksum, else the KIc's (`None` for version 0).
+    pub fn key_version(&self) -> Option<Kvn> {
+        let v = if self.spi.checksum == ChecksumKind::None {
+            self.kic.key_version()
+        } else {
+            self.kid.key_version()
+        };
+        Kvn::new(v).ok()
+    }
+
+    /// The checksum field's length, from CHL.
+    pub fn checksum_len(&self) -> usize {
+        usize::from(self.header_len) - CHL_FIXED
+    }
+
+    /// The packet's octets.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// Deciphers and verifies with `keys` and the associated data `aad`.
+    ///
+    /// The checksum is verified before PCNTR is looked at, so a wrong key
+    /// fails the same way whatever the deciphered octets happen to be.
+    pub fn open(&self, keys: &KeySet, aad: &[u8]) -> Result<CommandPacket, SecuredError> {
+        let expected = checksum_len(self.spi.checksum, self.kid)?;
+        let cc_len = self.checksum_len();
+        if cc_len != expected {
+            return Err(SecuredError::ChecksumLength { got: cc_len, expected });
+        }
+        if cc_len > 0 {
+            check_version(self.kid.key_version(), keys)?;
+        }
+        let mut sealed = self.bytes[CIPHER_START..].to_vec();
+        if self.spi.ciphered {
+            self.kic.require_aes_cbc()?;
+            check_version(self.kic.key_version(), keys)?;
+            let key = keys.kic.as_ref().ok_or(SecuredError::NoCipheringKey)?;
+            crypto::cbc_decrypt(key, &mut sealed)?;
+        }
+        // parse() made sure the header fits: sealed holds CNTR, PCNTR and CC.
+        let (head, rest) = sealed.split_at(6 + cc_len);
+        let (counter_pcntr, cc) = head.split_at(6);
+        if cc_len > 0 {
+            crypto::verify_checksum(&keys.kid, &[aad, &self.bytes[..CIPHER_START], counter_pcntr, rest], cc)?;
+        }
+        let mut cntr = [0; 5];
+        cntr.copy_from_slice(&counter_pcntr[..5]);
+        let pcntr = counter_pcntr[5];
+        let pad = usize::from(pcntr);
+        let pad_ok =
+            if self.spi.ciphered { pad < crypto::AES_BLOCK_LEN && pad <= rest.len() } else { pad == 0 };
+        if !pad_ok {
+            return Err(SecuredError::Padding { pcntr });
+        }
+        Ok(CommandPacket {
+            spi: self.spi,
+            kic: self.kic,
+            kid: self.kid,
+            tar: self.tar,
+            counter: Counter::from_octets(cntr),
+            data: rest[..rest.len() - pad].to_vec(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::keys::AesKey;
+    use crate::sim::secured::spi::{CounterMode, PorRequest};
+
+    fn keys(kvn: u8) -> KeySet {
+        KeySet {
+            kvn: Kvn::new(kvn).unwrap(),
+            kic: Some(AesKey::new(&[0x11; 16]).unwrap()),
+            kid: AesKey::new(&[0x22; 16]).unwrap(),
+        }
+    }
+
+    fn packet(ciphered: bool, data_len: usize) -> CommandPacket {
+        let kvn = Kvn::new(1).unwrap();
+        let mut spi = Spi::checksummed(ciphered, CounterMode::ProcessIfHigher);
+        spi.por = PorRequest::Always;
+        spi.por_checksum = ChecksumKind::Cryptographic;
+        CommandPacket {
+            spi,
+            kic: Kic::aes_cbc(kvn),
+            kid: Kid::aes_cmac(kvn),
+            tar: Tar([0xB0, 0x00, 0x10]),
+            counter: Counter::new(0x01_0203_0405).unwrap(),
+            data: (0..data_len).map(|i| i as u8).collect(),
+        }
+    }
+
+    #[test]
+    fn round_trips_over_a_list_of_instances() {
+        let k = keys(1);
+        let mut plain = packet(false, 0);
+        plain.spi.checksum = ChecksumKind::None;
+        let instances = [
+            packet(false, 0),
+            packet(false, 1),
+            packet(false, 300),
+            packet(true, 0),
+            packet(true, 1),
+            packet(true, 10),
+            packet(true, 16),
+            packet(true, 255),
+            plain,
+        ];
+        for p in instances {
+            for aad in [&b""[..], &[2, 0x70, 0]] {
+                let wire = p.seal(&k, aad).unwrap();
+                let view = CommandPacketView::parse(&wire).unwrap();
+                assert_eq!((view.spi, view.kic, view.kid, view.tar), (p.spi, p.kic, p.kid, p.tar));
+                assert_eq!(view.open(&k, aad).as_ref(), Ok(&p), "{p:?}");
+                if p.spi.ciphered {
+                    assert_eq!((wire.len() - CIPHER_START) % 16, 0);
+                } else {
+                    assert_eq!(wire[FIXED_LEN + view.checksum_len()..], p.data[..]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn header_layout_is_as_the_table_says() {
+        let wire = packet(false, 3).seal(&keys(1), b"").unwrap();
+        // CPL 0x19 = 25: CHL + 13 + 8 + 3; CHL 0x15 = 21.
+        assert_eq!(
+            &wire[..16],
+            &[0x00, 0x19, 0x15, 0x12, 0x09, 0x12, 0x1A, 0xB0, 0x00, 0x10, 1, 2, 3, 4, 5, 0]
+        );
+        assert_eq!(&wire[24..], &[0, 1, 2]);
+    }
+
+    #[test]
+    fn wrong_key_aad_or_tampering_fails_the_checksum() {
+        let k = keys(1);
+        let mut other = keys(1);
+        other.kid = AesKey::new(&[0x23; 16]).unwrap();
+        for p in [packet(false, 20), packet(true, 20)] {
+            let wire = p.seal(&k, b"A").unwrap();
+            assert_eq!(CommandPacket::open(&wire, &k, b"B"), Err(SecuredError::Checksum));
+            assert_eq!(CommandPacket::open(&wire, &other, b"A"), Err(SecuredError::Checksum));
+            for i in [4, 7, 12, wire.len() - 1] {
+                let mut t = wire.clone();
+                t[i] ^= 0x01;
+                let got = CommandPacket::open(&t, &k, b"A");
+                assert_eq!(got, Err(SecuredError::Checksum), "octet {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn structure_and_key_errors_are_typed() {
+        let k = keys(1);
+        let wire = packet(false, 4).seal(&k, b"").unwrap();
+        assert_eq!(
+            CommandPacketView::parse(&wire[..10]).err(),
+            Some(SecuredError::Short { len: 10, needed: 16 })
+        );
+        assert_eq!(
+            CommandPacketView::parse(&wire[..wire.len() - 1]).err(),
+            Some(SecuredError::LengthMismatch { declared: wire.len() - 2, actual: wire.len() - 3 })
+        );
+        let mut chl = wire.clone();
+        chl[2] = 12;
+        assert_eq!(CommandPacketView::parse(&chl).err(), Some(SecuredError::HeaderLength { header_len: 12 }));
+        chl[2] = 200;
+        assert_eq!(
+            CommandPacketView::parse(&chl).err(),
+            Some(SecuredError::HeaderLength { header_len: 200 })
+        );
+        assert_eq!(
+            CommandPacket::open(&wire, &keys(2), b""),
+            Err(SecuredError::KeyVersion { packet: 1, keys: 2 })
+        );
+        let mut no_kic = keys(1);
+        no_kic.kic = None;
+        assert_eq!(packet(true, 1).seal(&no_kic, b""), Err(SecuredError::NoCipheringKey));
+        let mut des = packet(false, 1);
+        des.kid = Kid(0x15);
+        assert!(matches!(des.seal(&k, b""), Err(SecuredError::UnsupportedAlgorithm(_))));
+        let ciphered = packet(true, 5).seal(&k, b"").unwrap();
+        let mut cut = ciphered[..ciphered.len() - 1].to_vec();
+        cut[1] -= 1;
+        assert_eq!(
+            CommandPacketView::parse(&cut).err(),
+            Some(SecuredError::CipherLength { len: cut.len() - 10 })
+        );
+        assert_eq!(CommandPacketView::parse(&ciphered).map(|v| v.key_version()), Ok(Kvn::new(1).ok()));
+    }
+}

@@ -1,0 +1,109 @@
+//! ETSI TS 102 225 secured packets: the security header every OTA message
+//! and every applet channel message carries, and the checksum, ciphering and
+//! counter rules that go with it.
+//!
+//! - [`spi`]: the Security Parameter Indicator (TS 102 225 5.1.1).
+//! - [`algorithm`]: KIc and KID, algorithm and key version (5.1.2, 5.1.3).
+//! - [`counter`]: the 5-octet CNTR and the replay decision (5.1.1).
+//! - [`status`]: the response status codes of a PoR (5.2).
+//! - [`crypto`]: AES-CMAC checksums and AES-CBC ciphering with padding.
+//! - [`command`]: the command packet (5.1).
+//! - [`response`]: the response packet (5.2).
+//!
+//! simgate implements the AES algorithms (KIc AES-CBC, KID AES-CMAC). The
+//! DES and 3DES codings are decoded and named, so tools can print them, but
+//! a packet using them is refused with [`SecuredError::UnsupportedAlgorithm`]
+//! when it has to be verified or built. RC and DS checksums likewise.
+//!
+//! Everything here is pure: bytes and keys in, bytes or a typed error out.
+
+pub mod algorithm;
+pub mod command;
+pub mod counter;
+pub mod crypto;
+pub mod response;
+pub mod spi;
+pub mod status;
+
+pub use algorithm::{DesMode, Kic, KicAlgorithm, Kid, KidAlgorithm};
+pub use command::{CommandPacket, CommandPacketView};
+pub use counter::{Counter, CounterDecision, CounterError, check_counter};
+pub use crypto::{AES_BLOCK_LEN, CMAC_CHECKSUM_LEN};
+pub use response::{PorSecurity, ResponsePacket, ResponsePacketView};
+pub use spi::{ChecksumKind, CounterMode, PorRequest, Spi};
+pub use status::ResponseStatus;
+
+/// Why a secured packet could not be parsed, built, deciphered or verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SecuredError {
+    /// Fewer octets than the fixed part of the header.
+    #[error("packet of {len} octets is shorter than its {needed}-octet header")]
+    Short {
+        /// Octets received.
+        len: usize,
+        /// Octets the header needs.
+        needed: usize,
+    },
+    /// CPL or RPL does not count the octets that follow it (5.1, 5.2).
+    #[error("packet length field says {declared}, {actual} octets follow it")]
+    LengthMismatch {
+        /// The length field.
+        declared: usize,
+        /// Octets actually after it.
+        actual: usize,
+    },
+    /// CHL or RHL is below the fixed header or past the packet's end.
+    #[error("header length {header_len} does not fit the packet")]
+    HeaderLength {
+        /// The CHL or RHL octet.
+        header_len: u8,
+    },
+    /// An SPI with reserved bits or a reserved PoR value set (5.1.1).
+    #[error("SPI {0:02X?} uses reserved values")]
+    ReservedSpi([u8; 2]),
+    /// The checksum kind or algorithm is one simgate does not implement
+    /// (RC, DS, DES, 3DES, proprietary or reserved codings).
+    #[error("security algorithm not supported: {0}")]
+    UnsupportedAlgorithm(&'static str),
+    /// The header's RC/CC/DS field is not the length the algorithm gives.
+    #[error("checksum field of {got} octets, the algorithm gives {expected}")]
+    ChecksumLength {
+        /// Octets in the packet.
+        got: usize,
+        /// Octets the algorithm gives.
+        expected: usize,
+    },
+    /// KIc or KID names a key version other than the key set's.
+    #[error("packet names key version {packet}, the key set is version {keys}")]
+    KeyVersion {
+        /// The KVN in the packet.
+        packet: u8,
+        /// The KVN of the key set supplied.
+        keys: u8,
+    },
+    /// Ciphering is asked for but the key set has no KIc key.
+    #[error("ciphering requested but the key set has no ciphering key")]
+    NoCipheringKey,
+    /// The ciphered part is not a whole number of cipher blocks.
+    #[error("ciphered part of {len} octets is not a multiple of the block length")]
+    CipherLength {
+        /// Octets of the ciphered part.
+        len: usize,
+    },
+    /// PCNTR counts more padding than there is, or padding without
+    /// ciphering (5.1: PCNTR is 0 when nothing is ciphered).
+    #[error("padding counter {pcntr} is impossible here")]
+    Padding {
+        /// The PCNTR octet.
+        pcntr: u8,
+    },
+    /// The cryptographic checksum does not verify.
+    #[error("cryptographic checksum does not verify")]
+    Checksum,
+    /// The packet would be longer than a 2-octet length field can say.
+    #[error("packet of {len} octets is too long to encode")]
+    TooLong {
+        /// Octets it would have.
+        len: usize,
+    },
+}

@@ -1,0 +1,265 @@
+//! The response packet (ETSI TS 102 225 5.2): the proof of receipt a
+//! receiving entity returns for a command packet whose SPI asked for one.
+//!
+//! | octets | field | |
+//! |---|---|---|
+//! | 2 | RPL | length of everything after RPL |
+//! | 1 | RHL | length of TAR through RC/CC/DS: 10 + checksum length |
+//! | 3 | TAR | the answering application |
+//! | 5 | CNTR | the counter of the command packet answered, ciphered when asked |
+//! | 1 | PCNTR | padding octets, ciphered |
+//! | 1 | status | [`ResponseStatus`], ciphered |
+//! | 0 or 8 | RC/CC/DS | AES-CMAC checksum, ciphered |
+//! | n | additional data | with its padding, ciphered |
+//!
+//! The security of a response packet is what the command's SPI asked for
+//! in its second octet ([`PorSecurity`]), with the command's KIc and KID.
+//! The checksum covers the associated data, RPL, RHL, TAR, CNTR, PCNTR,
+//! the status code, the data and the padding.
+
+use super::SecuredError;
+use super::algorithm::{Kic, Kid};
+use super::command::{check_version, checksum_len};
+use super::counter::Counter;
+use super::crypto;
+use super::spi::{ChecksumKind, Spi};
+use super::status::ResponseStatus;
+use crate::sim::ids::Tar;
+use crate::sim::keys::KeySet;
+
+/// Octets from RPL through the status code: the smallest response packet.
+pub const FIXED_LEN: usize = 13;
+/// RHL without a checksum: TAR, CNTR, PCNTR, status.
+const RHL_FIXED: usize = 10;
+/// Where the ciphered part starts (CNTR).
+const CIPHER_START: usize = 6;
+
+/// How a response packet is secured: from the command packet it answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PorSecurity {
+    /// The checksum kind of the PoR (SPI second octet b4-b3).
+    pub checksum: ChecksumKind,
+    /// Whether the PoR is ciphered (SPI second octet b5).
+    pub ciphered: bool,
+    /// The command's KIc.
+    pub kic: Kic,
+    /// The command's KID.
+    pub kid: Kid,
+}
+
+impl PorSecurity {
+    /// What the command's SPI asks for its PoR.
+    pub const fn for_command(spi: Spi, kic: Kic, kid: Kid) -> Self {
+        Self { checksum: spi.por_checksum, ciphered: spi.por_ciphered, kic, kid }
+    }
+}
+
+/// A response packet in the clear.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponsePacket {
+    /// The answering application.
+    pub tar: Tar,
+    /// The counter of the command packet answered.
+    pub counter: Counter,
+    /// The outcome.
+    pub status: ResponseStatus,
+    /// Additional response data, padding removed.
+    pub data: Vec<u8>,
+}
+
+impl ResponsePacket {
+    /// Encodes, checksums and ciphers as `security` says.
+    pub fn seal(&self, security: &PorSecurity, keys: &KeySet, aad: &[u8]) -> Result<Vec<u8>, SecuredError> {
+        let cc_len = checksum_len(security.checksum, security.kid)?;
+        if cc_len > 0 {
+            check_version(security.kid.key_version(), keys)?;
+        }
+        let cipher_key = if security.ciphered {
+            security.kic.require_aes_cbc()?;
+            check_version(security.kic.key_version(), keys)?;
+            Some(keys.kic.as_ref().ok_or(SecuredError::NoCipheringKey)?)
+        } else {
+            None
+        };
+        let padding =
+            if cipher_key.is_some() { crypto::padding_for(7 + cc_len + self.data.len()) } else { 0 };
+        let total = FIXED_LEN + cc_len + self.data.len() + padding;
+        let rpl = u16::try_from(total - 2).map_err(|_| SecuredError::TooLong { len: total })?;
+        let mut out = Vec::with_capacity(total);
+        out.extend_from_slice(&rpl.to_be_bytes());
+        out.push((RHL_FIXED + cc_len) as u8);
+        out.extend_from_slice(&self.tar.0);
+        out.extend_from_slice(&self.counter.to_octets());
+        out.push(padding as u8);
+        out.push(self.status.octet());
+        let cc_at = out.len();
+        out.resize(cc_at + cc_len, 0);
+        out.extend_from_slice(&self.data);
+        out.resize(total, 0);
+        if cc_len > 0 {
+            let cc = crypto::checksum(&keys.kid, &[aad, &out[..cc_at], &out[cc_at + cc_len..]]);
+            out[cc_at..cc_at + cc_len].copy_from_slice(&cc);
+        }
+        if let Some(key) = cipher_key {
+            crypto::cbc_encrypt(key, &mut out[CIPHER_START..])?;
+        }
+        Ok(out)
+    }
+}
+
+/// A response packet split at its clear header (RPL, RHL, TAR).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResponsePacketView<'a> {
+    /// The TAR.
+    pub tar: Tar,
+    /// The RHL octet; invariant: 10 <= RHL and the header fits the packet.
+    header_len: u8,
+    /// The whole packet.
+    bytes: &'a [u8],
+}
+
+impl<'a> ResponsePacketView<'a> {
+    /// Checks RPL and RHL without any key. Never panics.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, SecuredError> {
+        let Some(&[r0, r1, rhl, t0, t1, t2]) = bytes.first_chunk::<CIPHER_START>() else {
+            return Err(SecuredError::Short { len: bytes.len(), needed: FIXED_LEN });
+        };
+        if bytes.len() < FIXED_LEN {
+            return Err(SecuredError::Short { len: bytes.len(), needed: FIXED_LEN });
+        }
+        let declared = usize::from(u16::from_be_bytes([r0, r1]));
+        if declared != bytes.len() - 2 {
+            return Err(SecuredError::LengthMismatch { declared, actual: bytes.len() - 2 });
+        }
+        if usize::from(rhl) < RHL_FIXED || 3 + usize::from(rhl) > bytes.len() {
+            return Err(SecuredError::HeaderLength { header_len: rhl });
+        }
+        Ok(Self { tar: Tar([t0, t1, t2]), header_len: rhl, bytes })
+    }
+
+    /// The checksum field's length, from RHL.
+    pub fn checksum_len(&self) -> usize {
+        usize::from(self.header_len) - RHL_FIXED
+    }
+
+    /// Deciphers and verifies as `security` says.
+    pub fn open(
+        &self,
+        security: &PorSecurity,
+        keys: &KeySet,
+        aad: &[u8],
+    ) -> Result<ResponsePacket, SecuredError> {
+        let expected = checksum_len(security.checksum, security.kid)?;
+        let cc_len = self.checksum_len();
+        if cc_len != expected {
+            return Err(SecuredError::ChecksumLength { got: cc_len, expected });
+        }
+        if cc_len > 0 {
+            check_version(security.kid.key_version(), keys)?;
+        }
+        let mut sealed = self.bytes[CIPHER_START..].to_vec();
+        if security.ciphered {
+            security.kic.require_aes_cbc()?;
+            check_version(security.kic.key_version(), keys)?;
+            let key = keys.kic.as_ref().ok_or(SecuredError::NoCipheringKey)?;
+            crypto::cbc_decrypt(key, &mut sealed)?;
+        }
+        let (head, rest) = sealed.split_at(7 + cc_len);
+        let (fields, cc) = head.split_at(7);
+        if cc_len > 0 {
+            crypto::verify_checksum(&keys.kid, &[aad, &self.bytes[..CIPHER_START], fields, rest], cc)?;
+        }
+        let mut cntr = [0; 5];
+        cntr.copy_from_slice(&fields[..5]);
+        let (pcntr, status) = (fields[5], fields[6]);
+        let pad = usize::from(pcntr);
+        let pad_ok =
+            if security.ciphered { pad < crypto::AES_BLOCK_LEN && pad <= rest.len() } else { pad == 0 };
+        if !pad_ok {
+            return Err(SecuredError::Padding { pcntr });
+        }
+        Ok(ResponsePacket {
+            tar: self.tar,
+            counter: Counter::from_octets(cntr),
+            status: ResponseStatus::from_octet(status),
+            data: rest[..rest.len() - pad].to_vec(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::ids::Kvn;
+    use crate::sim::keys::AesKey;
+
+    fn keys() -> KeySet {
+        KeySet {
+            kvn: Kvn::new(2).unwrap(),
+            kic: Some(AesKey::new(&[7; 32]).unwrap()),
+            kid: AesKey::new(&[9; 24]).unwrap(),
+        }
+    }
+
+    fn security(checksum: ChecksumKind, ciphered: bool) -> PorSecurity {
+        let kvn = Kvn::new(2).unwrap();
+        PorSecurity { checksum, ciphered, kic: Kic::aes_cbc(kvn), kid: Kid::aes_cmac(kvn) }
+    }
+
+    #[test]
+    fn round_trips_over_a_list_of_instances() {
+        let k = keys();
+        let por = |status, n: usize| ResponsePacket {
+            tar: Tar([1, 2, 3]),
+            counter: Counter::new(77).unwrap(),
+            status,
+            data: vec![0xA5; n],
+        };
+        let instances = [
+            por(ResponseStatus::PorOk, 0),
+            por(ResponseStatus::CounterLow, 2),
+            por(ResponseStatus::Other(0xC3), 40),
+        ];
+        for p in &instances {
+            for sec in [
+                security(ChecksumKind::None, false),
+                security(ChecksumKind::Cryptographic, false),
+                security(ChecksumKind::Cryptographic, true),
+                security(ChecksumKind::None, true),
+            ] {
+                let wire = p.seal(&sec, &k, &[2, 0x71, 0]).unwrap();
+                let view = ResponsePacketView::parse(&wire).unwrap();
+                assert_eq!(view.tar, p.tar);
+                assert_eq!(view.open(&sec, &k, &[2, 0x71, 0]).as_ref(), Ok(p), "{sec:?}");
+                if sec.checksum == ChecksumKind::Cryptographic {
+                    assert_eq!(view.open(&sec, &k, b""), Err(SecuredError::Checksum));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn layout_and_errors() {
+        let k = keys();
+        let p = ResponsePacket {
+            tar: Tar([1, 2, 3]),
+            counter: Counter::new(5).unwrap(),
+            status: ResponseStatus::TarUnknown,
+            data: vec![],
+        };
+        let wire = p.seal(&security(ChecksumKind::None, false), &k, b"").unwrap();
+        assert_eq!(wire, [0, 11, 10, 1, 2, 3, 0, 0, 0, 0, 5, 0, 9]);
+        assert_eq!(
+            ResponsePacketView::parse(&wire[..12]).err(),
+            Some(SecuredError::Short { len: 12, needed: 13 })
+        );
+        let mut bad = wire.clone();
+        bad[2] = 9;
+        assert_eq!(ResponsePacketView::parse(&bad).err(), Some(SecuredError::HeaderLength { header_len: 9 }));
+        let view = ResponsePacketView::parse(&wire).unwrap();
+        assert_eq!(
+            view.open(&security(ChecksumKind::Cryptographic, false), &k, b""),
+            Err(SecuredError::ChecksumLength { got: 0, expected: 8 })
+        );
+    }
+}
