@@ -81,6 +81,7 @@ impl Settings {
             }
         }
         self.events.validate()?;
+        self.sim.validate()?;
         Ok(())
     }
 }

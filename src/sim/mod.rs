@@ -5,6 +5,8 @@
 
 pub mod ids;
 pub mod keys;
+#[cfg(feature = "server")]
+pub mod registry;
 
 pub use ids::{Iccid, IdError, Kvn, Tar};
 pub use keys::{AesKey, KeyError, KeySet};
