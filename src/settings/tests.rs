@@ -216,10 +216,7 @@ fn sim_needs_exactly_one_master_key_source() {
     assert_eq!(err.key, "sim.master_key", "{err}");
     let err = Settings::load_from(
         None,
-        env(&[
-            ("SIMGATE__SIM__MASTER_KEY", FAKE_MASTER_KEY),
-            ("SIMGATE__SIM__MASTER_KEY_FILE", "/run/k"),
-        ]),
+        env(&[("SIMGATE__SIM__MASTER_KEY", FAKE_MASTER_KEY), ("SIMGATE__SIM__MASTER_KEY_FILE", "/run/k")]),
     )
     .unwrap_err();
     assert_eq!(err.key, "sim.master_key", "{err}");

@@ -3,7 +3,8 @@
 //!
 //! Header (any order, names exact): `iccid,msisdn,imsi,tar,kvn,kic,kid`
 //! and optionally `applet_version`. `imsi`, `kic` and `applet_version` may
-//! be empty. A SIM with several key sets takes one row per KVN. Rejected
+//! be empty; lines starting with `#` are comments. A SIM with several key
+//! sets takes one row per KVN. Rejected
 //! rows are reported as `line N: column: reason`; a reason never repeats
 //! key material.
 
@@ -142,6 +143,7 @@ impl<R: Read> SimFile<R> {
             .has_headers(true)
             .flexible(true)
             .trim(csv::Trim::All)
+            .comment(Some(b'#'))
             .from_reader(input);
         let headers = reader.headers().map_err(|e| SimFileError::Header(csv_reason(&e)))?.clone();
         let mut index = [None; 8];
