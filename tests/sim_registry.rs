@@ -230,3 +230,31 @@ async fn keys_are_not_stored_in_clear() {
     assert_eq!(mk, MasterKey::parse(MK_A).unwrap().id().to_string());
     assert_eq!(set.get_i64("counter").unwrap(), 0);
 }
+
+#[tokio::test]
+async fn reseal_moves_every_key_to_the_current_master_key() {
+    let db = unique_db("reseal");
+    let old = registry(&db, MK_A).await;
+    old.import_batch(&[row(1, 1, true), row(1, 2, false), row(2, 1, true)]).await.unwrap();
+    assert_eq!(old.accept_counter(&iccid(1), kvn(1), 7).await.unwrap(), CounterOutcome::Accepted);
+
+    let rotated = SimRegistry::new(&handle(&db).await, keyring(MK_B, &[MK_A]), SimRegistryMetrics::default());
+    let report = rotated.reseal_all().await.unwrap();
+    assert_eq!((report.resealed, report.current, report.skipped, report.failed), (2, 0, 0, 0));
+    assert_eq!(rotated.reseal_all().await.unwrap().current, 2, "second run finds nothing to do");
+
+    // Without the previous key everything still opens, counters unchanged.
+    let only_new = registry(&db, MK_B).await;
+    let c = only_new.credentials(&iccid(1), kvn(1)).await.unwrap().unwrap();
+    assert_eq!((c.counter, c.keys.kic.is_some()), (7, true));
+    assert!(only_new.credentials(&iccid(2), kvn(1)).await.unwrap().is_some());
+    assert!(matches!(old.credentials(&iccid(1), kvn(2)).await, Err(RegistryError::Seal { .. })));
+
+    // A key that opens with no configured master key is counted, not lost.
+    let stranger = SimRegistry::new(
+        &handle(&db).await,
+        keyring("8d8d8d8d8d8d8d8d8d8d8d8d8d8d8d8d8d8d8d8d8d8d8d8d8d8d8d8d8d8d8d8d", &[]),
+        SimRegistryMetrics::default(),
+    );
+    assert_eq!(stranger.reseal_all().await.unwrap().failed, 2);
+}

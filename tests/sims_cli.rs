@@ -20,6 +20,9 @@ use support::stack;
 const MASTER: &str = "3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c";
 const KID: &str = "0f1e2d3c4b5a69780f1e2d3c4b5a6978";
 
+/// Environment variables of one run.
+type Env = Vec<(String, String)>;
+
 struct Run {
     code: Option<i32>,
     stdout: String,
@@ -50,7 +53,7 @@ impl Drop for TempFile {
 }
 
 /// Settings environment for database `db` with the master key inline.
-fn env(db: &str) -> Vec<(String, String)> {
+fn env(db: &str) -> Env {
     vec![
         ("SIMGATE__MONGO__URI".to_owned(), stack("SIMGATE__MONGO__URI")),
         ("SIMGATE__MONGO__DATABASE".to_owned(), db.to_owned()),
@@ -196,7 +199,7 @@ fn bad_arguments_and_settings_exit_64() {
     let mut no_key = env(&db);
     no_key.retain(|(k, _)| k != "SIMGATE__SIM__MASTER_KEY");
     let bad_header = TempFile::new("header", "iccid,msisdn,tar,kvn,kid\n");
-    let cases: Vec<(Vec<&str>, Vec<(String, String)>, &str)> = vec![
+    let cases: Vec<(Vec<&str>, Env, &str)> = vec![
         (vec!["sims", "import", example], no_key.clone(), "sim.master_key"),
         (vec!["sims", "import", "/nonexistent/sims.csv"], env(&db), "/nonexistent/sims.csv"),
         (vec!["sims", "import", bad_header.0.to_str().unwrap()], env(&db), "imsi"),

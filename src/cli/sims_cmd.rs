@@ -42,6 +42,14 @@ pub enum SimsCommand {
         #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u16).range(1..=i64::from(MAX_BATCH)))]
         batch_size: u16,
     },
+    /// After a master key rotation: seal every SIM key sealed under a
+    /// previous master key (sim.previous_master_keys_file) again under the
+    /// current one.
+    Reseal {
+        /// TOML settings file, the one `serve` reads.
+        #[arg(long, short = 'c', env = "SIMGATE_CONFIG")]
+        config: Option<PathBuf>,
+    },
 }
 
 /// Runs a `sims` subcommand.
@@ -50,6 +58,7 @@ pub(super) fn run(command: SimsCommand) -> ExitCode {
         SimsCommand::Import { file, config, dry_run, batch_size } => {
             import(&file, config.as_deref(), dry_run, usize::from(batch_size))
         }
+        SimsCommand::Reseal { config } => reseal(config.as_deref()),
     }
 }
 
@@ -172,6 +181,45 @@ impl Batch {
         self.lines.clear();
         self.rows.clear();
         Ok(())
+    }
+}
+
+fn reseal(config: Option<&Path>) -> ExitCode {
+    let settings = match load_settings(config) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    if !settings.mongo.enabled {
+        return usage("invalid configuration: mongo.enabled: sims reseal needs MongoDB; set it to true");
+    }
+    let keyring = match settings.sim.keyring() {
+        Ok(k) => Arc::new(k),
+        Err(e) => return usage(format_args!("invalid configuration: {e}")),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("simgate: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let current = keyring.current_id();
+    let outcome = runtime.block_on(async {
+        let handle = MongoHandle::new(&settings.mongo, &settings.health).await?;
+        SimRegistry::new(&handle, keyring, SimRegistryMetrics::default()).reseal_all().await
+    });
+    match outcome {
+        Ok(r) => {
+            println!(
+                "sims reseal under master key {current}: {} resealed, {} already current, {} skipped (changed meanwhile), {} failed",
+                r.resealed, r.current, r.skipped, r.failed
+            );
+            if r.skipped == 0 && r.failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+        }
+        Err(e) => {
+            eprintln!("simgate: reseal stopped: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -21,6 +21,8 @@ mod lookups;
 mod metrics;
 #[cfg(feature = "mongo")]
 mod model;
+#[cfg(feature = "mongo")]
+mod reseal;
 
 #[cfg(feature = "mongo")]
 pub use error::RegistryError;
@@ -32,6 +34,8 @@ pub use lookups::SimRegistry;
 pub use metrics::SimRegistryMetrics;
 #[cfg(feature = "mongo")]
 pub use model::{CounterOutcome, KeyAlgorithm, KeySetEntry, SimCredentials, SimEntry, SimStatus};
+#[cfg(feature = "mongo")]
+pub use reseal::ResealReport;
 pub use rows::{Imsi, Msisdn, RowError, SimFile, SimFileError, SimImport};
 pub use seal::{KeyBinding, KeyRole, MasterKey, MasterKeyId, MasterKeyring, SealError, SealedKey};
 
