@@ -223,3 +223,33 @@ fn bad_arguments_and_settings_exit_64() {
         assert!(!run.stderr.contains(&MASTER[..16]), "master key printed");
     }
 }
+
+#[tokio::test]
+async fn reseal_after_rotation() {
+    let db = unique("reseal");
+    let path = example();
+    assert_eq!(simgate(&["sims", "import", path.to_str().unwrap()], &env(&db)).code, Some(0));
+    let new_key = "4d".repeat(32);
+    let previous = TempFile::new("prev", &format!("# the key before the rotation\n{MASTER}\n"));
+    let mut rotated = env(&db);
+    rotated.retain(|(k, _)| k != "SIMGATE__SIM__MASTER_KEY");
+    rotated.push(("SIMGATE__SIM__MASTER_KEY".to_owned(), new_key.clone()));
+    rotated.push((
+        "SIMGATE__SIM__PREVIOUS_MASTER_KEYS_FILE".to_owned(),
+        previous.0.to_str().unwrap().to_owned(),
+    ));
+    let run = simgate(&["sims", "reseal"], &rotated);
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    let id = MasterKey::parse(&new_key).unwrap().id().to_string();
+    assert!(
+        run.stdout.contains(&format!("master key {id}: 4 resealed, 0 already current")),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains(&new_key[..16]) && !run.stderr.contains(&new_key[..16]));
+
+    // The old key alone no longer opens anything.
+    let run = simgate(&["sims", "reseal"], &env(&db));
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("4 failed"), "{}", run.stdout);
+}

@@ -40,7 +40,8 @@ impl SimRegistry {
                 Ok(None) => report.current += 1,
                 Err(RegistryError::Seal { kvn, role, source }) => {
                     report.failed += 1;
-                    tracing::warn!(iccid = %sim.iccid, kvn = kvn.get(), ?role, %source, "key does not open; not re-sealed");
+                    tracing::debug!(iccid = %sim.iccid, kvn = kvn.get(), ?role, %source, "key does not open");
+                    tracing::warn!(kvn = kvn.get(), ?role, %source, "a SIM key does not open; not re-sealed");
                 }
                 Err(other) => return Err(other),
             }
