@@ -7,6 +7,8 @@
 mod config_cmd;
 mod healthcheck;
 mod pdu_cmd;
+#[cfg(feature = "mongo")]
+mod sims_cmd;
 pub mod smsc_sim_cmd;
 
 use crate::serve::{ServeOutcome, serve};
@@ -59,6 +61,13 @@ pub enum Command {
         #[command(subcommand)]
         command: pdu_cmd::PduCommand,
     },
+    /// Manage the SIM registry: `simgate sims import <csv>`.
+    #[cfg(feature = "mongo")]
+    Sims {
+        /// What to do.
+        #[command(subcommand)]
+        command: sims_cmd::SimsCommand,
+    },
 }
 
 /// Entry point of the binary.
@@ -81,6 +90,8 @@ pub fn main() -> ExitCode {
         Command::Healthcheck { addr, timeout } => healthcheck::run(addr, timeout),
         Command::Pdu { command } => pdu_cmd::run(command),
         Command::SmscSim(args) => smsc_sim_cmd::run(args),
+        #[cfg(feature = "mongo")]
+        Command::Sims { command } => sims_cmd::run(command),
     }
 }
 

@@ -11,6 +11,7 @@ mod api;
 mod events;
 mod secret;
 mod sections;
+mod sim;
 mod smpp;
 mod sms;
 mod store;
@@ -20,6 +21,7 @@ pub use api::{ApiSettings, MIN_API_KEY_LEN};
 pub use events::{EventSettings, MAX_IN_FLIGHT_LIMIT, MAX_RELAY_BATCH, MIN_DELIVERY_TIMEOUT};
 pub use secret::{REDACTED, Secret, SecretUrl};
 pub use sections::*;
+pub use sim::{LOAD_BALANCER_IDLE, MAX_SIM_FRAME, MAX_SIM_SESSIONS, MIN_SIM_FRAME, SimSettings};
 pub use smpp::{BindMode, SmppAccount, SmppSettings};
 pub use sms::SmsSettings;
 pub use store::StoreSettings;
@@ -66,6 +68,8 @@ pub struct Settings {
     pub store: StoreSettings,
     /// Events on Kafka and the MongoDB outbox.
     pub events: EventSettings,
+    /// The SIM side: applet endpoint, commands, SIM key sealing.
+    pub sim: SimSettings,
 }
 
 /// A setting that cannot be used, with the key it belongs to.

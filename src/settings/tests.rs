@@ -228,4 +228,85 @@ fn kafka_tls_settings_are_checked() {
         let err = Settings::load_from(None, env(vars)).unwrap_err();
         assert_eq!(&err.key, key, "{vars:?}: {err}");
     }
+/// A fake master key for tests only.
+const FAKE_MASTER_KEY: &str = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
+
+#[test]
+fn sim_master_key_from_the_environment_is_never_printed() {
+    let s = Settings::load_from(
+        None,
+        env(&[("SIMGATE__SIM__ENABLED", "true"), ("SIMGATE__SIM__MASTER_KEY", FAKE_MASTER_KEY)]),
+    )
+    .unwrap();
+    assert!(s.sim.enabled);
+    let rendered = s.to_redacted_toml();
+    assert!(!rendered.contains("5a5a5a"), "master key in config check output");
+    assert!(!format!("{s:?}").contains("5a5a5a"), "master key in Debug output");
+    assert!(rendered.contains(&format!("master_key = \"{REDACTED}\"")), "{rendered}");
+    let ring = s.sim.keyring().unwrap();
+    assert_eq!(ring.current_id().to_string().len(), 8);
+}
+
+#[test]
+fn sim_needs_exactly_one_master_key_source() {
+    let err = Settings::load_from(None, env(&[("SIMGATE__SIM__ENABLED", "true")])).unwrap_err();
+    assert_eq!(err.key, "sim.master_key", "{err}");
+    let err = Settings::load_from(
+        None,
+        env(&[("SIMGATE__SIM__MASTER_KEY", FAKE_MASTER_KEY), ("SIMGATE__SIM__MASTER_KEY_FILE", "/run/k")]),
+    )
+    .unwrap_err();
+    assert_eq!(err.key, "sim.master_key", "{err}");
+    let err = Settings::load_from(None, env(&[("SIMGATE__SIM__MASTER_KEY", "tooshort")])).unwrap_err();
+    assert_eq!(err.key, "sim.master_key", "{err}");
+    let err = Settings::load_from(None, env(&[("SIMGATE__SIM__IDLE_TIMEOUT", "6m")])).unwrap_err();
+    assert_eq!(err.key, "sim.idle_timeout", "{err}");
+    assert!(err.problem.contains("340s"), "{err}");
+}
+
+#[test]
+fn sim_master_key_file_is_read_by_keyring_not_by_validation() {
+    // Validation passes with a path that does not exist (config check runs
+    // where the secret is not mounted); the keyring names the key.
+    let s = Settings::load_from(
+        None,
+        env(&[("SIMGATE__SIM__ENABLED", "true"), ("SIMGATE__SIM__MASTER_KEY_FILE", "/nonexistent/mk")]),
+    )
+    .unwrap();
+    let err = s.sim.keyring().unwrap_err();
+    assert_eq!(err.key, "sim.master_key_file", "{err}");
+    assert!(s.to_redacted_toml().contains("/nonexistent/mk"), "the path may be shown");
+
+    let key_file = toml_file(&format!("{FAKE_MASTER_KEY}\n"));
+    let previous = toml_file(&format!("# before the rotation\n{}\n\n", "a5".repeat(32)));
+    let s = Settings::load_from(
+        None,
+        env(&[
+            ("SIMGATE__SIM__MASTER_KEY_FILE", key_file.0.to_str().unwrap()),
+            ("SIMGATE__SIM__PREVIOUS_MASTER_KEYS_FILE", previous.0.to_str().unwrap()),
+        ]),
+    )
+    .unwrap();
+    let from_file = s.sim.keyring().unwrap().current_id();
+    let from_env = Settings::load_from(None, env(&[("SIMGATE__SIM__MASTER_KEY", FAKE_MASTER_KEY)]))
+        .unwrap()
+        .sim
+        .keyring()
+        .unwrap()
+        .current_id();
+    assert_eq!(from_file, from_env);
+
+    let bad = toml_file("# only a comment\nnot-a-key\n");
+    let s = Settings::load_from(
+        None,
+        env(&[
+            ("SIMGATE__SIM__MASTER_KEY", FAKE_MASTER_KEY),
+            ("SIMGATE__SIM__PREVIOUS_MASTER_KEYS_FILE", bad.0.to_str().unwrap()),
+        ]),
+    )
+    .unwrap();
+    let err = s.sim.keyring().unwrap_err();
+    assert_eq!(err.key, "sim.previous_master_keys_file", "{err}");
+    assert!(err.problem.contains("line 2"), "{err}");
+    assert!(!err.problem.contains("not-a-key"), "{err}");
 }

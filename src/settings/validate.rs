@@ -82,6 +82,7 @@ impl Settings {
             check_kafka_tls(&self.kafka)?;
         }
         self.events.validate()?;
+        self.sim.validate()?;
         Ok(())
     }
 }

@@ -1,5 +1,5 @@
 //! The sim-service half of simgate: SIM Toolkit applets on TCP 9506 and
-//! their OTA wake-up. Everything here is pure (no features, no I/O, no
+//! their OTA wake-up. Everything here but the registry is pure (no features, no I/O, no
 //! clock), so the applet protocol core and its fuzz targets build without a
 //! runtime:
 //!
@@ -10,6 +10,8 @@
 //! - [`applet`]: the channel's messages and how they are bound and secured.
 //! - [`session`]: the gateway's and the applet's sans-IO state machines.
 //! - [`ota`]: the wake-up SMS and its proof of receipt.
+//! - `registry` (feature `server`; its store needs `mongo`): the SIM
+//!   registry with keys sealed at rest (docs/sim-registry.md).
 //!
 //! docs/applet-protocol.md describes the wire protocol.
 
@@ -19,6 +21,8 @@ pub mod ids;
 pub mod keys;
 pub mod ota;
 pub mod secured;
+#[cfg(feature = "server")]
+pub mod registry;
 pub mod session;
 
 #[cfg(test)]
