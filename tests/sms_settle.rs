@@ -11,8 +11,12 @@ mod support;
 
 use simgate::backends::mongo::MongoHandle;
 use simgate::settings::Settings;
+use simgate::smpp::receipt::MessageId as SmscMessageId;
 use simgate::smsc_sim::{DelayRange, Latency, ReceiptPlan, SimAccount, SimConfig, SmscSim};
-use simgate::store::{Content, Inserted, MessageId, MessageStore, NewMessage, StoreMetrics};
+use simgate::store::{
+    Content, Inserted, MessageId, MessageState, MessageStore, NewMessage, PartOutcome, PartState,
+    StoreMetrics,
+};
 use std::time::{Duration, Instant};
 use support::{Gateway, http_get_with, http_send, metric_sum, stack};
 
@@ -71,6 +75,11 @@ async fn store_on(db: &str) -> MessageStore {
 async fn insert_expired(store: &MessageStore, text: &str) -> MessageId {
     let past =
         mongodb::bson::DateTime::from_millis(mongodb::bson::DateTime::now().timestamp_millis() - 60_000);
+    insert(store, text, Some(past)).await
+}
+
+/// A message stored as the API would.
+async fn insert(store: &MessageStore, text: &str, validity: Option<mongodb::bson::DateTime>) -> MessageId {
     let new = NewMessage {
         id: None,
         idempotency_key: None,
@@ -79,7 +88,7 @@ async fn insert_expired(store: &MessageStore, text: &str) -> MessageId {
         content: Content::Text { text: text.to_owned() },
         data_coding: 0,
         registered_delivery: true,
-        validity: Some(past),
+        validity,
         priority: 0,
         parts_total: 1,
     };
@@ -205,4 +214,106 @@ async fn a_message_past_its_validity_with_no_bind_up_ends_expired() {
     assert_eq!(metric_sum(&scrape, "simgate_smpp_bind_up"), 0.0, "no bind was up: {scrape}");
     assert!(metric_sum(&scrape, "simgate_settle_expired_total") >= 1.0, "{scrape}");
     assert!(exit.is_some_and(|s| s.success()), "clean exit: {exit:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_part_answered_only_after_the_late_window_ends_unknown_for_good_and_is_not_resent() {
+    let sim = SmscSim::start(SimConfig {
+        accounts: vec![SimAccount { system_id: "simgate".into(), password: "pw".into(), max_binds: 4 }],
+        latency: Latency::Fixed { delay: Duration::from_secs(3) },
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let account = unique("gu");
+    let mut env = gateway_env(sim.local_addr().port(), &account, &unique("giveup_"));
+    env.push((
+        format!("SIMGATE__SMPP__ACCOUNTS__{}__LATE_RESPONSE_WINDOW", account.to_uppercase()),
+        "1s".into(),
+    ));
+    let (states, scrape, exit) = tokio::task::spawn_blocking(move || {
+        let mut gw = Gateway::start(&env);
+        let ids: Vec<String> = (0..3)
+            .map(|n| {
+                let body = serde_json::json!({"destination": format!("+1666{n:07}"), "source": "SIMGATE", "text": "slow"});
+                let resp = http_send(gw.http, "POST", "/v1/messages", &auth(), &body.to_string()).unwrap();
+                assert_eq!(resp.status, 202, "{}", resp.body);
+                resp.json()["message_id"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut scrape = metrics(&gw);
+        while Instant::now() < deadline
+            && metric_sum(&scrape, "simgate_settle_given_up_total{outcome=\"no_late_answer\"}") < 3.0
+        {
+            std::thread::sleep(Duration::from_millis(200));
+            scrape = metrics(&gw);
+        }
+        let states: Vec<String> = ids.iter().map(|id| state_of(&gw, id)).collect();
+        gw.signal("TERM");
+        (states, scrape, gw.wait_exit(Duration::from_secs(30)))
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        metric_sum(&scrape, "simgate_settle_given_up_total{outcome=\"no_late_answer\"}"),
+        3.0,
+        "{scrape}"
+    );
+    assert_eq!(states, vec!["unknown"; 3]);
+    assert!(metric_sum(&scrape, "simgate_settle_late_answers_total{outcome=\"none\"}") >= 3.0, "{scrape}");
+    let stats = sim.stats();
+    assert_eq!(stats.submits_accepted, 3, "never resent: {}", stats.line());
+    assert_eq!(stats.duplicate_submits, 0, "{}", stats.line());
+    assert!(exit.is_some_and(|s| s.success()), "clean exit: {exit:?}");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn query_rounds_are_counted_and_a_given_up_part_is_final() {
+    let store = store_on(&unique("settle_store_")).await;
+    let id = insert(&store, "asked about", None).await;
+    store.record_part_sending(&id, 1).await.unwrap();
+    let smsc = SmscMessageId::new("5f3a").unwrap();
+    store.record_part_submitted(&id, 1, &smsc, 0).await.unwrap();
+
+    let claimed = store.claim_for_settle(Duration::ZERO, Duration::from_secs(30), 10).await.unwrap();
+    assert_eq!(claimed.iter().map(|m| m.id.clone()).collect::<Vec<_>>(), vec![id.clone()]);
+    let again = store.claim_for_settle(Duration::ZERO, Duration::from_secs(30), 10).await.unwrap();
+    assert!(again.is_empty(), "claimed once: {again:?}");
+
+    store.record_query(&id, 1, false).await.unwrap();
+    store.record_query(&id, 1, true).await.unwrap();
+    let part = store.get(&id).await.unwrap().unwrap().message.part(1).cloned().unwrap();
+    assert_eq!((part.queries, part.query_failures, part.state), (2, 1, PartState::Submitted));
+    assert!(part.queried_at.is_some() && !part.is_final());
+
+    let gave_up = store.give_up_part(&id, 1, "query_sm answered ESME_RQUERYFAIL, 3 times").await.unwrap();
+    assert_eq!(gave_up, PartOutcome::Applied { part: PartState::Unknown, message: MessageState::Unknown });
+    let view = store.get(&id).await.unwrap().unwrap();
+    let part = view.message.part(1).cloned().unwrap();
+    assert!(part.given_up && part.is_final() && part.final_at.is_some());
+    // Final: neither a late receipt nor a second give-up changes it.
+    let late = store
+        .apply_receipt(&id, 1, PartState::Delivered, None, mongodb::bson::DateTime::now())
+        .await
+        .unwrap();
+    assert_eq!(late, PartOutcome::AlreadyFinal { current: PartState::Unknown });
+    assert!(matches!(store.give_up_part(&id, 1, "again").await.unwrap(), PartOutcome::AlreadyFinal { .. }));
+
+    // Nothing left to settle: never claimed again.
+    store.settle_next(&id, None).await.unwrap();
+    assert!(store.claim_for_settle(Duration::ZERO, Duration::from_secs(30), 10).await.unwrap().is_empty());
+    // A pending part past its validity is expired; one with validity left is not.
+    let old = insert_expired(&store, "old").await;
+    let fresh = insert(
+        &store,
+        "fresh",
+        Some(mongodb::bson::DateTime::now().saturating_add_duration(Duration::from_secs(3600))),
+    )
+    .await;
+    let due = store.claim_expired(Duration::from_secs(30), 10).await.unwrap();
+    assert_eq!(due.iter().map(|m| m.id.clone()).collect::<Vec<_>>(), vec![old.clone()], "{fresh}");
+    let expired = store.record_part_expired(&old, 1, "validity passed").await.unwrap();
+    assert_eq!(expired, PartOutcome::Applied { part: PartState::Expired, message: MessageState::Expired });
 }

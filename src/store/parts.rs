@@ -191,9 +191,10 @@ impl MessageStore {
     pub async fn record_query(&self, id: &MessageId, seq: PartSeq, failed: bool) -> Result<(), StoreError> {
         let key = part_key(seq);
         let now = DateTime::now();
-        let mut inc = doc! { format!("parts.{key}.queries"): 1_i64, "version": 1_i64 };
+        // The counters stay 32-bit (as serialized); version is 64-bit.
+        let mut inc = doc! { format!("parts.{key}.queries"): 1_i32, "version": 1_i64 };
         if failed {
-            inc.insert(format!("parts.{key}.query_failures"), 1_i64);
+            inc.insert(format!("parts.{key}.query_failures"), 1_i32);
         }
         let update =
             doc! { "$inc": inc, "$set": { format!("parts.{key}.queried_at"): now, "updated_at": now } };

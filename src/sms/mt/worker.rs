@@ -173,7 +173,8 @@ impl MtWorker {
                 Ok((outcome, late)) => {
                     self.settle(&record, seq, outcome).await;
                     if let Some(late) = late {
-                        self.await_late(Pending { record: record.clone(), seq }, late, stop, late_waits);
+                        let record = Arc::new(slim(&record));
+                        self.await_late(Pending { record, seq }, late, stop, late_waits);
                     }
                 }
                 Err(RouteError::NoBind { .. } | RouteError::Passive(_)) => {
@@ -305,6 +306,17 @@ impl MtWorker {
         if let Err(err) = self.events.publish(&self.origin.event(key, data)).await {
             tracing::error!(%err, "MT event lost: neither the broker nor the outbox took it");
         }
+    }
+}
+
+/// What settling a part needs of its message, without the content and
+/// the parts (a late answer may be waited for minutes).
+fn slim(record: &MessageRecord) -> MessageRecord {
+    MessageRecord {
+        content: Content::Text { text: String::new() },
+        parts: std::collections::BTreeMap::new(),
+        smsc_keys: Vec::new(),
+        ..record.clone()
     }
 }
 
