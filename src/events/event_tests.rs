@@ -24,6 +24,7 @@ fn outcome(stat: &str) -> MtOutcome {
         stat: stat.to_owned(),
         error_code: Some("000".to_owned()),
         done_at: None,
+        reason: None,
     }
 }
 

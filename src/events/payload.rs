@@ -55,6 +55,11 @@ pub struct MtOutcome {
     /// The receipt's `done date` as RFC 3339 UTC, when present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub done_at: Option<String>,
+    /// Why, when no receipt decided it: `sms.mt.unknown` when simgate gave
+    /// up finding out, `sms.mt.expired` when the validity passed before
+    /// sending.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// `sms.mo.received`: an MO message (deliver_sm or data_sm, SMPP v3.4

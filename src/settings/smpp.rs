@@ -104,6 +104,11 @@ pub struct SmppAccount {
     /// Send a part again on another bind when its bind dropped before the
     /// SMSC answered (the SMSC may have taken it: a duplicate is possible).
     pub resubmit_after_drop: bool,
+    /// How long after its response timeout a submit_sm_resp is still
+    /// matched to its part (the part then gets its SMSC id and leaves
+    /// `unknown`); the last 4096 timeouts per bind are kept. Zero: never.
+    #[serde(with = "humantime_serde")]
+    pub late_response_window: Duration,
     /// Whether the SMSC writes a message's id in one base in submit_sm_resp
     /// and another in its receipts (hex `1a` then decimal `26`). Off: ids
     /// match by one normalised spelling (case and leading zeros ignored).
@@ -141,6 +146,7 @@ impl Default for SmppAccount {
             throttle_retry: Duration::from_millis(500),
             submit_give_up: Duration::from_secs(60),
             resubmit_after_drop: true,
+            late_response_window: Duration::from_secs(600),
             receipt_ids_switch_base: false,
             tls: false,
             tls_ca_file: None,
@@ -202,6 +208,9 @@ impl SmppSettings {
                 if d.is_zero() {
                     return Err(E::new(key(k), "must be above zero"));
                 }
+            }
+            if a.late_response_window > Duration::from_secs(24 * 3600) {
+                return Err(E::new(key("late_response_window"), "at most 1day"));
             }
             if a.reconnect_max < a.reconnect_min {
                 return Err(E::new(key("reconnect_max"), "must not be below reconnect_min"));

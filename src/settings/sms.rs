@@ -28,6 +28,29 @@ pub struct SmsSettings {
     /// How long an idempotency key returns its first message.
     #[serde(with = "humantime_serde")]
     pub idempotency_ttl: Duration,
+
+    // Settling parts whose outcome is not known (docs/smpp-binds.md,
+    // "Settling unknown parts").
+    /// How long after its submission a part that asked for a receipt may
+    /// go without one before query_sm asks the SMSC.
+    #[serde(with = "humantime_serde")]
+    pub receipt_wait: Duration,
+    /// The same for a message with registered_delivery 0: no receipt will
+    /// come, so query_sm asks sooner.
+    #[serde(with = "humantime_serde")]
+    pub no_receipt_wait: Duration,
+    /// query_sm without an answer (ESME_RQUERYFAIL, an error, no response)
+    /// this many times: the part ends `unknown` for good.
+    pub query_attempts: u32,
+    /// Wait before asking again when the SMSC said the message is not
+    /// final yet (ENROUTE, ACCEPTED, UNKNOWN) or did not answer; doubles
+    /// each round, at most 64 times this.
+    #[serde(with = "humantime_serde")]
+    pub query_interval: Duration,
+    /// How often each instance looks for parts to settle and messages
+    /// past their validity.
+    #[serde(with = "humantime_serde")]
+    pub resolver_interval: Duration,
 }
 
 impl Default for SmsSettings {
@@ -40,6 +63,11 @@ impl Default for SmsSettings {
             receipt_hold: Duration::from_secs(60),
             mo_part_ttl: Duration::from_secs(3600),
             idempotency_ttl: Duration::from_secs(24 * 3600),
+            receipt_wait: Duration::from_secs(15 * 60),
+            no_receipt_wait: Duration::from_secs(60),
+            query_attempts: 3,
+            query_interval: Duration::from_secs(5 * 60),
+            resolver_interval: Duration::from_secs(5),
         }
     }
 }
@@ -58,10 +86,17 @@ impl SmsSettings {
             ("sms.receipt_hold", self.receipt_hold, Duration::from_secs(1)),
             ("sms.mo_part_ttl", self.mo_part_ttl, Duration::from_secs(10)),
             ("sms.idempotency_ttl", self.idempotency_ttl, Duration::from_secs(60)),
+            ("sms.receipt_wait", self.receipt_wait, Duration::from_secs(1)),
+            ("sms.no_receipt_wait", self.no_receipt_wait, Duration::from_millis(100)),
+            ("sms.query_interval", self.query_interval, Duration::from_millis(100)),
+            ("sms.resolver_interval", self.resolver_interval, Duration::from_millis(100)),
         ] {
             if d < min {
                 return Err(E::new(key, format!("at least {}", humantime::format_duration(min))));
             }
+        }
+        if self.query_attempts == 0 || self.query_attempts > 100 {
+            return Err(E::new("sms.query_attempts", "1-100"));
         }
         Ok(())
     }

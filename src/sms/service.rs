@@ -139,7 +139,12 @@ impl SmsService {
                     concat: sms.concat,
                 },
                 wake: wake.clone(),
+                settle: crate::sms::mt::metrics::SettleMetrics::register(
+                    registry.sub_registry_with_prefix("settle"),
+                ),
             };
+            // Settling unknown parts (query_sm) and expiry: src/sms/mt/resolver.rs.
+            spawn_resolver(shutdown, &worker, settings);
             let engine = engine.clone();
             shutdown.spawn(async move {
                 worker.run(mt_stop).await;
@@ -161,6 +166,25 @@ impl SmsService {
         };
         Ok(Self { engine, messages: Some(messages) })
     }
+}
+
+/// Starts the resolver of this instance (src/sms/mt/resolver.rs).
+fn spawn_resolver(shutdown: &Shutdown, worker: &MtWorker, settings: &Settings) {
+    let sms = &settings.sms;
+    let late_window =
+        settings.smpp.accounts.get(&sms.mt_account).map(|a| a.late_response_window).unwrap_or_default();
+    let config = crate::sms::mt::resolver::ResolverConfig {
+        receipt_wait: sms.receipt_wait,
+        no_receipt_wait: sms.no_receipt_wait,
+        late_window,
+        query_attempts: sms.query_attempts,
+        query_interval: sms.query_interval,
+        interval: sms.resolver_interval,
+        batch: settings.store.claim_batch,
+        lease: settings.store.claim_lease,
+    };
+    let resolver = crate::sms::mt::resolver::Resolver { mt: worker.clone(), config };
+    shutdown.spawn(resolver.run(shutdown.token()));
 }
 
 /// Unbinds when shutdown starts (when no MT worker does it).

@@ -71,7 +71,7 @@ impl MessageStore {
 
     /// Claims `candidate` if it is still free; `None` when another instance
     /// was first.
-    async fn claim_one(
+    pub(super) async fn claim_one(
         &self,
         candidate: MessageRecord,
         free: &mongodb::bson::Document,

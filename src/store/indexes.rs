@@ -42,6 +42,11 @@ fn message_indexes() -> Vec<IndexModel> {
             .keys(doc! { "state": 1, "claim.until": 1 })
             .options(named("state_claim_until"))
             .build(),
+        // claim_for_settle: submitted or unknown messages due for a look.
+        IndexModel::builder()
+            .keys(doc! { "state": 1, "settle_at": 1 })
+            .options(named("state_settle_at"))
+            .build(),
         // release_all_claims at shutdown.
         IndexModel::builder()
             .keys(doc! { "claim.owner": 1 })

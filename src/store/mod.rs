@@ -20,6 +20,7 @@ mod messages;
 mod metrics;
 mod model;
 mod parts;
+mod settle;
 mod state;
 
 pub use error::StoreError;
@@ -28,7 +29,7 @@ pub use messages::{Inserted, MessageStore};
 pub use metrics::StoreMetrics;
 pub use model::{
     Claim, Content, HistoryEntry, MAX_PARTS, MessageId, MessageRecord, MessageView, NewMessage, PartRecord,
-    PartSeq, part_key,
+    PartSeq, SETTLE_NEVER, part_key,
 };
 pub use parts::PartOutcome;
 pub use state::{MessageState, PartState};

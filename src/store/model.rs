@@ -194,9 +194,33 @@ pub struct PartRecord {
     pub final_at: Option<DateTime>,
     /// Last change of this part.
     pub updated_at: DateTime,
+    /// simgate gave up finding out what became of the part: it stays
+    /// `unknown` for good and nothing changes it any more (no late answer
+    /// within the window, or query_sm failed `sms.query_attempts` times).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub given_up: bool,
+    /// query_sm rounds asked about this part.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub queries: u32,
+    /// Of those, the rounds without a usable answer (ESME_RQUERYFAIL, an
+    /// error status, no response).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub query_failures: u32,
+    /// When the last query_sm round ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queried_at: Option<DateTime>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl PartRecord {
+    /// Whether nothing changes the part any more: a final state, or given up.
+    pub fn is_final(&self) -> bool {
+        self.state.is_final() || self.given_up
+    }
+
     pub(crate) fn pending(now: DateTime) -> Self {
         Self {
             state: PartState::Pending,
@@ -208,6 +232,10 @@ impl PartRecord {
             submitted_at: None,
             final_at: None,
             updated_at: now,
+            given_up: false,
+            queries: 0,
+            query_failures: 0,
+            queried_at: None,
         }
     }
 }
@@ -217,6 +245,9 @@ impl PartRecord {
 pub fn part_key(seq: PartSeq) -> String {
     format!("{seq:03}")
 }
+
+/// [`MessageRecord::settle_at`] of a message with nothing left to settle.
+pub const SETTLE_NEVER: DateTime = DateTime::MAX;
 
 /// A document of the `messages` collection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -259,6 +290,11 @@ pub struct MessageRecord {
     /// The instance submitting the message, while it has parts to send.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claim: Option<Claim>,
+    /// When the resolver next looks at the message's parts that have no
+    /// final state (claimed by moving it past now); absent until its first
+    /// look, [`SETTLE_NEVER`] once nothing is left to settle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settle_at: Option<DateTime>,
     /// When the message was accepted; the TTL index counts from here.
     pub created_at: DateTime,
     /// Last change.
@@ -285,6 +321,7 @@ impl MessageRecord {
             version: 1,
             smsc_keys: Vec::new(),
             claim: None,
+            settle_at: None,
             created_at: now,
             updated_at: now,
         }

@@ -57,6 +57,8 @@ pub(crate) struct PartChange {
     at: DateTime,
     count_attempt: bool,
     detail: Option<String>,
+    /// Leave the part `unknown` for good ([`PartState::can_give_up`]).
+    give_up: bool,
 }
 
 impl PartChange {
@@ -69,6 +71,7 @@ impl PartChange {
             at: DateTime::now(),
             count_attempt: false,
             detail: None,
+            give_up: false,
         }
     }
 
@@ -157,6 +160,49 @@ impl MessageStore {
         self.change_part(id, seq, "receipt", change).await
     }
 
+    /// Part `seq` was not sent before its validity period passed (v3.4
+    /// 5.2.15): it is `expired`, final, and never goes out.
+    pub async fn record_part_expired(
+        &self,
+        id: &MessageId,
+        seq: PartSeq,
+        reason: &str,
+    ) -> Result<PartOutcome, StoreError> {
+        self.change_part(id, seq, "expire", PartChange::to(PartState::Expired).detail(reason)).await
+    }
+
+    /// Nothing settled part `seq` (no late response within the window, or
+    /// query_sm failed `sms.query_attempts` times): it stays `unknown` for
+    /// good, final, and an operator must look at it (docs/runbook.md).
+    pub async fn give_up_part(
+        &self,
+        id: &MessageId,
+        seq: PartSeq,
+        reason: &str,
+    ) -> Result<PartOutcome, StoreError> {
+        let mut change = PartChange::to(PartState::Unknown).detail(reason);
+        change.give_up = true;
+        self.change_part(id, seq, "give_up", change).await
+    }
+
+    /// One query_sm round about part `seq` ended without settling it;
+    /// `failed` when it got no usable answer. Counts it and stamps
+    /// `queried_at`; the state does not change.
+    pub async fn record_query(&self, id: &MessageId, seq: PartSeq, failed: bool) -> Result<(), StoreError> {
+        let key = part_key(seq);
+        let now = DateTime::now();
+        // The counters stay 32-bit (as serialized); version is 64-bit.
+        let mut inc = doc! { format!("parts.{key}.queries"): 1_i32, "version": 1_i64 };
+        if failed {
+            inc.insert(format!("parts.{key}.query_failures"), 1_i32);
+        }
+        let update =
+            doc! { "$inc": inc, "$set": { format!("parts.{key}.queried_at"): now, "updated_at": now } };
+        let result = self.messages().update_one(doc! { "_id": id.as_str() }, update).await?;
+        self.metrics().op("query", if result.matched_count == 1 { "applied" } else { "not_found" });
+        Ok(())
+    }
+
     /// The history entry of a part change from `from`, applied or not.
     async fn part_history(
         &self,
@@ -198,13 +244,14 @@ impl MessageStore {
                 return Err(StoreError::NoSuchPart { message_id: id.to_string(), seq });
             };
             let from = part.state;
-            if from.is_final() || !from.can_go_to(change.to) {
-                let outcome = if from.is_final() {
+            let allowed = if change.give_up { from.can_give_up() } else { from.can_go_to(change.to) };
+            if part.is_final() || !allowed {
+                let outcome = if part.is_final() {
                     PartOutcome::AlreadyFinal { current: from }
                 } else {
                     PartOutcome::Refused { current: from }
                 };
-                self.metrics().op(op, if from.is_final() { "already_final" } else { "refused" });
+                self.metrics().op(op, if part.is_final() { "already_final" } else { "refused" });
                 tracing::debug!(message_id = %id, seq, from = from.as_str(), to = change.to.as_str(), "part change not applied");
                 self.part_history(id, seq, from, &change, false).await;
                 return Ok(outcome);
@@ -227,9 +274,10 @@ impl MessageStore {
             if change.count_attempt {
                 part.attempts = part.attempts.saturating_add(1);
             }
-            if change.to.is_final() {
+            if change.to.is_final() || change.give_up {
                 part.final_at = Some(change.at);
             }
+            part.given_up = change.give_up;
             let part_doc = to_bson(&*part)?;
             let derived = record.derived_state();
             let mut smsc_keys: Vec<String> =

@@ -67,6 +67,13 @@ impl PartState {
         }
     }
 
+    /// Whether simgate may give up finding out what became of a part in
+    /// `self`, leaving it `unknown` for good: it went out (or may have)
+    /// and neither a receipt, a late response nor query_sm settled it.
+    pub const fn can_give_up(self) -> bool {
+        matches!(self, Self::Submitted | Self::Unknown)
+    }
+
     /// The name stored in MongoDB and used in metrics.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -194,6 +201,12 @@ mod tests {
         assert!(!Pending.can_go_to(Delivered));
         assert!(Unknown.can_go_to(Submitted));
         assert!(!Submitted.can_go_to(Unknown));
+    }
+
+    #[test]
+    fn only_parts_out_of_hand_can_be_given_up() {
+        let can: Vec<PartState> = PartState::ALL.into_iter().filter(|s| s.can_give_up()).collect();
+        assert_eq!(can, vec![Submitted, Unknown]);
     }
 
     #[test]

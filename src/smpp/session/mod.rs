@@ -14,6 +14,10 @@
 //! - sequence numbers, and a window of outstanding requests each with a
 //!   response deadline; a request that times out is reported, never resent,
 //!   so a message the SMSC did take is not submitted twice;
+//! - a response that arrives after its request timed out, within the
+//!   late-response window, still handed out for that request
+//!   ([`LateAnswers`]; responses match requests by sequence_number alone,
+//!   v3.4 2.6 and 3.2), so the application learns the SMSC's message id;
 //! - enquire_link when the SMSC has been silent for the keepalive interval,
 //!   answering the SMSC's enquire_link, and declaring the link dead when an
 //!   enquire_link goes unanswered;
@@ -23,12 +27,14 @@
 //!   the application's answer, which it gives with [`EsmeSession::respond`]
 //!   once the message is safe.
 
+mod late;
 mod state;
 mod window;
 
 #[cfg(test)]
 mod tests;
 
+pub use late::LateAnswers;
 pub use state::{BindKind, SessionState};
 pub use window::{MAX_SEQUENCE, Pending, RequestTag, SequenceNumbers, Window};
 
@@ -63,7 +69,16 @@ pub struct SessionConfig {
     /// beyond it they are answered ESME_RX_T_APPN at once so the SMSC
     /// retries later.
     pub max_unanswered: usize,
+    /// How long after its timeout a request's response is still matched
+    /// to it (zero: never).
+    pub late_window: Duration,
+    /// Timed-out requests kept for late responses at most; the oldest is
+    /// forgotten first.
+    pub late_capacity: usize,
 }
+
+/// Default of [`SessionConfig::late_capacity`].
+pub const LATE_CAPACITY: usize = 4096;
 
 impl Default for SessionConfig {
     fn default() -> Self {
@@ -77,6 +92,8 @@ impl Default for SessionConfig {
             response_timeout: Duration::from_secs(10),
             enquire_link_interval: Duration::from_secs(30),
             max_unanswered: 64,
+            late_window: Duration::from_secs(600),
+            late_capacity: LATE_CAPACITY,
         }
     }
 }
@@ -107,6 +124,17 @@ pub enum SessionEvent {
         tag: RequestTag,
         /// What was sent.
         command: CommandId,
+        /// Whether a late response to it will still be handed out (as
+        /// [`Inbound::Response`] with `late`) until its late-response
+        /// window closes ([`SessionEvent::LateForgotten`]).
+        awaiting_late: bool,
+    },
+    /// A timed-out request's late-response window closed (its time ran
+    /// out, or newer timeouts pushed it out): a response to it is now
+    /// unmatched.
+    LateForgotten {
+        /// The application's tag.
+        tag: RequestTag,
     },
     /// The session ended with this request still unanswered (unbind, dead
     /// link); the same caution as for [`SessionEvent::TimedOut`] applies.
@@ -118,8 +146,8 @@ pub enum SessionEvent {
     },
     /// The SMSC sent outbind: bind as a receiver (v3.4 4.1.7).
     OutbindReceived,
-    /// A response matched no outstanding request (late, after a timeout, or
-    /// a broken peer); it was dropped.
+    /// A response matched no outstanding or late-kept request (after its
+    /// late-response window, or a broken peer); it was dropped.
     UnmatchedResponse {
         /// Its command.
         command: CommandId,
@@ -154,6 +182,10 @@ pub enum Inbound<'f> {
         tag: RequestTag,
         /// The response, borrowing from the frame.
         pdu: Pdu<'f>,
+        /// True when the request had timed out already
+        /// ([`SessionEvent::TimedOut`]) and this came within its
+        /// late-response window.
+        late: bool,
     },
     /// A deliver_sm or data_sm to answer with [`EsmeSession::respond`], or
     /// an alert_notification, which has no answer.
@@ -210,6 +242,8 @@ pub struct EsmeSession {
     state: SessionState,
     sequences: SequenceNumbers,
     window: Window,
+    /// Timed-out requests whose response may still come.
+    late: LateAnswers,
     /// bind, enquire_link or unbind awaiting its response.
     control: Option<Control>,
     /// The SMSC's requests awaiting the application's answer.
@@ -229,11 +263,13 @@ impl EsmeSession {
     /// As [`EsmeSession::new`], with the sequence counter given (tests).
     pub fn with_sequences(config: SessionConfig, now: Instant, sequences: SequenceNumbers) -> Self {
         let window = Window::new(config.window);
+        let late = LateAnswers::new(config.late_capacity, config.late_window);
         Self {
             config,
             state: SessionState::Open,
             sequences,
             window,
+            late,
             control: None,
             unanswered: Vec::new(),
             last_received: now,
@@ -367,7 +403,7 @@ impl EsmeSession {
             }
         };
         let command = pdu.command_id();
-        if command.is_response() { self.handle_response(pdu) } else { self.handle_request(pdu) }
+        if command.is_response() { self.handle_response(pdu, now) } else { self.handle_request(pdu) }
     }
 
     /// Acts on every deadline at or before `now`: response timeouts, a
@@ -376,8 +412,19 @@ impl EsmeSession {
         if self.state == SessionState::Closed {
             return;
         }
+        for tag in self.late.expire(now) {
+            self.events.push_back(SessionEvent::LateForgotten { tag });
+        }
         for expired in self.window.expire(now) {
-            self.events.push_back(SessionEvent::TimedOut { tag: expired.tag, command: expired.command });
+            let kept = self.late.keep(expired.sequence, expired.command, expired.tag, now);
+            if let late::Keep::Kept { forgotten: Some(tag) } = kept {
+                self.events.push_back(SessionEvent::LateForgotten { tag });
+            }
+            self.events.push_back(SessionEvent::TimedOut {
+                tag: expired.tag,
+                command: expired.command,
+                awaiting_late: kept != late::Keep::Off,
+            });
         }
         if let Some(control) = self.control
             && control.deadline <= now
@@ -412,7 +459,10 @@ impl EsmeSession {
         }
         let keepalive = (self.state.is_bound() && self.control.is_none())
             .then(|| self.last_received + self.config.enquire_link_interval);
-        [self.window.next_deadline(), self.control.map(|c| c.deadline), keepalive].into_iter().flatten().min()
+        [self.window.next_deadline(), self.late.next_deadline(), self.control.map(|c| c.deadline), keepalive]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// The bytes to write to the socket, if any (whole PDUs, in order).
@@ -425,7 +475,10 @@ impl EsmeSession {
         self.events.pop_front()
     }
 
-    fn handle_response<'f>(&mut self, pdu: Pdu<'f>) -> Option<Inbound<'f>> {
+    /// Matches a response to its request by sequence_number (v3.4 2.6,
+    /// 3.2): an outstanding one, else one that timed out within its
+    /// late-response window.
+    fn handle_response<'f>(&mut self, pdu: Pdu<'f>, now: Instant) -> Option<Inbound<'f>> {
         let command = pdu.command_id();
         let sequence = pdu.sequence_number;
         if let Some(control) = self.control.filter(|c| c.sequence == sequence) {
@@ -437,7 +490,7 @@ impl EsmeSession {
             Some(pending)
                 if command == CommandId::GenericNack || pending.command.response() == Some(command) =>
             {
-                Some(Inbound::Response { tag: pending.tag, pdu })
+                Some(Inbound::Response { tag: pending.tag, pdu, late: false })
             }
             Some(pending) => {
                 // The right sequence with the wrong command: keep waiting
@@ -446,10 +499,13 @@ impl EsmeSession {
                 self.events.push_back(SessionEvent::UnmatchedResponse { command, sequence });
                 None
             }
-            None => {
-                self.events.push_back(SessionEvent::UnmatchedResponse { command, sequence });
-                None
-            }
+            None => match self.late.take(sequence, command, now) {
+                Some(tag) => Some(Inbound::Response { tag, pdu, late: true }),
+                None => {
+                    self.events.push_back(SessionEvent::UnmatchedResponse { command, sequence });
+                    None
+                }
+            },
         }
     }
 
@@ -601,7 +657,7 @@ impl EsmeSession {
         loop {
             let n = self.sequences.next();
             let in_control = self.control.is_some_and(|c| c.sequence == n);
-            if !self.window.contains(n) && !in_control {
+            if !self.window.contains(n) && !self.late.contains(n) && !in_control {
                 return n;
             }
         }
@@ -612,6 +668,7 @@ impl EsmeSession {
             self.events.push_back(SessionEvent::Abandoned { tag: pending.tag, command: pending.command });
         }
         self.unanswered.clear();
+        self.late.clear();
         self.control = None;
         self.state = SessionState::Closed;
         self.events.push_back(SessionEvent::Closed { by_peer });

@@ -104,8 +104,21 @@ fn deliver_sm() -> Body<'static> {
 /// A response as the tests keep it (the PDU borrows a frame that is gone).
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Got {
-    Response { tag: RequestTag, status: CommandStatus, message_id: Option<String> },
-    Request { command: CommandId, sequence: u32 },
+    Response {
+        tag: RequestTag,
+        status: CommandStatus,
+        message_id: Option<String>,
+    },
+    /// A response handed out after its request timed out.
+    Late {
+        tag: RequestTag,
+        status: CommandStatus,
+        message_id: Option<String>,
+    },
+    Request {
+        command: CommandId,
+        sequence: u32,
+    },
 }
 
 struct Pair {
@@ -166,14 +179,19 @@ impl Pair {
 
     fn feed(&mut self, frame: &[u8]) {
         match self.esme.handle_frame(frame, self.now) {
-            Some(Inbound::Response { tag, pdu }) => {
+            Some(Inbound::Response { tag, pdu, late }) => {
                 let message_id = match pdu.body {
                     Body::SubmitSmResp(r) => {
                         Some(String::from_utf8_lossy(r.message_id.as_bytes()).into_owned())
                     }
                     _ => None,
                 };
-                self.got.push(Got::Response { tag, status: pdu.command_status, message_id });
+                let status = pdu.command_status;
+                self.got.push(if late {
+                    Got::Late { tag, status, message_id }
+                } else {
+                    Got::Response { tag, status, message_id }
+                });
             }
             Some(Inbound::Request(pdu)) => {
                 self.got.push(Got::Request { command: pdu.command_id(), sequence: pdu.sequence_number })
@@ -318,7 +336,7 @@ fn an_error_response_without_body_reaches_the_application() {
 
 #[test]
 fn unanswered_request_times_out_once_and_is_not_resent() {
-    let mut pair = Pair::bound(config());
+    let mut pair = Pair::bound(SessionConfig { late_window: Duration::ZERO, ..config() });
     pair.smsc.silent = true;
     pair.esme.submit(submit_sm(), Tlvs::new(), RequestTag(7), pair.now).unwrap();
     pair.advance(4 * SECOND);
@@ -326,7 +344,14 @@ fn unanswered_request_times_out_once_and_is_not_resent() {
     pair.advance(2 * SECOND);
     let timeouts: Vec<_> =
         pair.events.iter().filter(|e| matches!(e, SessionEvent::TimedOut { .. })).collect();
-    assert_eq!(timeouts, vec![&SessionEvent::TimedOut { tag: RequestTag(7), command: CommandId::SubmitSm }]);
+    assert_eq!(
+        timeouts,
+        vec![&SessionEvent::TimedOut {
+            tag: RequestTag(7),
+            command: CommandId::SubmitSm,
+            awaiting_late: false
+        }]
+    );
     assert_eq!(pair.smsc.received.iter().filter(|c| **c == CommandId::SubmitSm).count(), 1, "never resent");
     assert_eq!(pair.esme.in_flight(), 0, "the slot is free again");
     // A late answer to it matches nothing and is reported, not delivered.
@@ -354,9 +379,10 @@ fn keepalive_after_silence_and_dead_link_when_unanswered() {
     pair.advance(40 * SECOND);
     assert_eq!(pair.esme.state(), SessionState::Closed);
     assert!(pair.events.contains(&SessionEvent::LinkDead));
-    assert!(
-        pair.events.contains(&SessionEvent::TimedOut { tag: RequestTag(3), command: CommandId::SubmitSm })
-    );
+    assert!(pair.events.iter().any(|e| matches!(
+        e,
+        SessionEvent::TimedOut { tag: RequestTag(3), command: CommandId::SubmitSm, .. }
+    )));
     assert_eq!(pair.esme.poll_timeout(), None, "a closed session needs no wake-up");
 }
 
@@ -480,4 +506,130 @@ fn sequence_numbers_wrap_to_one_and_skip_numbers_still_in_use() {
     esme.sequences = SequenceNumbers::starting_at(1);
     let next = esme.submit(submit_sm(), Tlvs::new(), RequestTag(9), now).unwrap();
     assert_eq!(next, 3);
+}
+
+/// A submit_sm_resp for `sequence` with message id `id`, as the SMSC
+/// would send it late.
+fn late_resp(sequence: u32, id: &str) -> Vec<u8> {
+    let resp = SubmitSmResp { message_id: crate::smpp::pdu::MessageId::new(id.as_bytes()).unwrap() };
+    Pdu::new(CommandStatus::ESME_ROK, sequence, Body::SubmitSmResp(resp)).to_vec().unwrap()
+}
+
+fn late_config(capacity: usize, window: Duration) -> SessionConfig {
+    // No keepalive in these tests: the silent SMSC would make the link dead.
+    SessionConfig {
+        late_window: window,
+        late_capacity: capacity,
+        enquire_link_interval: 3600 * SECOND,
+        ..config()
+    }
+}
+
+#[test]
+fn a_late_response_within_the_window_reaches_its_request_once() {
+    let mut pair = Pair::bound(late_config(16, 60 * SECOND));
+    pair.smsc.silent = true;
+    let seq = pair.esme.submit(submit_sm(), Tlvs::new(), RequestTag(7), pair.now).unwrap();
+    pair.advance(6 * SECOND);
+    assert!(pair.events.contains(&SessionEvent::TimedOut {
+        tag: RequestTag(7),
+        command: CommandId::SubmitSm,
+        awaiting_late: true
+    }));
+    assert!(pair.got.is_empty());
+    pair.advance(30 * SECOND);
+    pair.feed(&late_resp(seq, "m9"));
+    pair.feed(&late_resp(seq, "m9"));
+    pair.pump();
+    assert_eq!(
+        pair.got,
+        vec![Got::Late {
+            tag: RequestTag(7),
+            status: CommandStatus::ESME_ROK,
+            message_id: Some("m9".into())
+        }],
+        "handed out once; the repeat is unmatched"
+    );
+    assert!(
+        pair.events
+            .contains(&SessionEvent::UnmatchedResponse { command: CommandId::SubmitSmResp, sequence: seq })
+    );
+    // Answered: its window closing later reports nothing.
+    pair.advance(60 * SECOND);
+    assert!(!pair.events.iter().any(|e| matches!(e, SessionEvent::LateForgotten { .. })));
+}
+
+#[test]
+fn a_late_response_after_the_window_is_unmatched() {
+    let mut pair = Pair::bound(late_config(16, 10 * SECOND));
+    pair.smsc.silent = true;
+    let seq = pair.esme.submit(submit_sm(), Tlvs::new(), RequestTag(7), pair.now).unwrap();
+    pair.advance(5 * SECOND);
+    assert_eq!(pair.esme.poll_timeout(), Some(pair.now + 10 * SECOND), "woken when the window closes");
+    pair.advance(10 * SECOND);
+    assert!(pair.events.contains(&SessionEvent::LateForgotten { tag: RequestTag(7) }));
+    pair.feed(&late_resp(seq, "m1"));
+    pair.pump();
+    assert!(pair.got.is_empty());
+    assert!(
+        pair.events
+            .contains(&SessionEvent::UnmatchedResponse { command: CommandId::SubmitSmResp, sequence: seq })
+    );
+}
+
+#[test]
+fn the_late_window_keeps_only_the_newest_timeouts() {
+    let mut pair = Pair::bound(late_config(2, 60 * SECOND));
+    pair.smsc.silent = true;
+    let seqs: Vec<u32> = (1..=3)
+        .map(|n| pair.esme.submit(submit_sm(), Tlvs::new(), RequestTag(n), pair.now).unwrap())
+        .collect();
+    pair.advance(6 * SECOND);
+    assert!(pair.events.contains(&SessionEvent::LateForgotten { tag: RequestTag(1) }), "{:?}", pair.events);
+    for (seq, id) in seqs.iter().zip(["a", "b", "c"]) {
+        pair.feed(&late_resp(*seq, id));
+    }
+    pair.pump();
+    let late: Vec<RequestTag> = pair
+        .got
+        .iter()
+        .filter_map(|g| match g {
+            Got::Late { tag, .. } => Some(*tag),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(late, vec![RequestTag(2), RequestTag(3)]);
+    assert!(
+        pair.events.contains(&SessionEvent::UnmatchedResponse {
+            command: CommandId::SubmitSmResp,
+            sequence: seqs[0]
+        })
+    );
+}
+
+#[test]
+fn a_late_response_for_an_unknown_sequence_number_is_still_ignored() {
+    let mut pair = Pair::bound(late_config(16, 60 * SECOND));
+    pair.smsc.silent = true;
+    let seq = pair.esme.submit(submit_sm(), Tlvs::new(), RequestTag(7), pair.now).unwrap();
+    pair.advance(6 * SECOND);
+    pair.feed(&late_resp(seq + 100, "zz"));
+    // The right number with the wrong command is not its answer either.
+    let wrong = Pdu::new(CommandStatus::ESME_ROK, seq, Body::EnquireLinkResp).to_vec().unwrap();
+    pair.feed(&wrong);
+    pair.pump();
+    assert!(pair.got.is_empty());
+    assert!(pair.events.contains(&SessionEvent::UnmatchedResponse {
+        command: CommandId::SubmitSmResp,
+        sequence: seq + 100
+    }));
+    assert!(
+        pair.events.contains(&SessionEvent::UnmatchedResponse {
+            command: CommandId::EnquireLinkResp,
+            sequence: seq
+        })
+    );
+    // Still kept for its real answer.
+    pair.feed(&late_resp(seq, "m7"));
+    assert_eq!(pair.got.len(), 1);
 }

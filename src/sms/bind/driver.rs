@@ -4,11 +4,18 @@
 //! the [`super::BindHandle`]s waiting on them. One `select!` loop reads,
 //! writes, takes commands and wakes on the session's next deadline, so a
 //! full socket in one direction never stops the other.
+//!
+//! A submit that timed out keeps its late-answer sender while the session
+//! keeps its sequence number (its late-response window): a submit_sm_resp
+//! that comes then still reaches the submitter as a [`LateAnswer`].
 
-use super::handle::{BindId, Command, InboundRequest, Responder, Shared, SubmitError, SubmitOutcome};
+use super::handle::{
+    BindId, Command, InboundRequest, LateAnswer, QueryOutcome, Responder, Shared, SubmitError, SubmitOutcome,
+};
 use super::metrics::BindMetrics;
 use crate::smpp::frame::{FrameError, next_frame};
-use crate::smpp::pdu::{Body, CommandId, CommandStatus, Pdu};
+use crate::smpp::pdu::{Body, CommandId, CommandStatus, Pdu, Tlvs};
+use crate::smpp::receipt::MessageState;
 use crate::smpp::session::{EsmeSession, Inbound, RequestTag, SessionEvent, SessionState};
 use bytes::{Buf, BytesMut};
 use std::collections::HashMap;
@@ -59,10 +66,26 @@ pub(crate) struct DriverParts {
     pub(crate) on_bound: Option<oneshot::Sender<()>>,
 }
 
+/// Who waits for a request's outcome.
+enum Reply {
+    Submit { reply: oneshot::Sender<Result<SubmitOutcome, SubmitError>>, late: oneshot::Sender<LateAnswer> },
+    Query(oneshot::Sender<Result<QueryOutcome, SubmitError>>),
+}
+
 struct InFlight {
-    reply: oneshot::Sender<Result<SubmitOutcome, SubmitError>>,
+    reply: Reply,
     _permit: OwnedSemaphorePermit,
     sent_at: Instant,
+}
+
+/// The requests of one connection by tag: written and unanswered, and
+/// timed out with a late answer still possible. Both are bounded by the
+/// session (its window, its late-response window).
+#[derive(Default)]
+struct Requests {
+    in_flight: HashMap<u64, InFlight>,
+    late: HashMap<u64, oneshot::Sender<LateAnswer>>,
+    next_tag: u64,
 }
 
 /// Binds over `io`, then serves until the session ends.
@@ -74,8 +97,7 @@ where
     let id = parts.shared.id.clone();
     let mut rbuf = BytesMut::with_capacity(8 * 1024);
     let mut wbuf = BytesMut::with_capacity(8 * 1024);
-    let mut in_flight: HashMap<u64, InFlight> = HashMap::new();
-    let mut next_tag: u64 = 0;
+    let mut requests = Requests::default();
     let mut end: Option<BindEnd> = None;
     let mut unbinding = false;
     let stop = parts.stop.clone();
@@ -87,7 +109,7 @@ where
         while let Some(out) = parts.session.take_outgoing() {
             wbuf.extend_from_slice(&out);
         }
-        drain_events(&mut parts, &id, &mut in_flight, &mut end);
+        drain_events(&mut parts, &id, &mut requests, &mut end);
         if let Some(end) = end.take().or_else(|| closed_end(&parts.session)) {
             // Flush what the session still has to say (an unbind_resp).
             let _ = tokio::time::timeout(Duration::from_secs(1), async {
@@ -95,7 +117,7 @@ where
                 writer.flush().await
             })
             .await;
-            finish(&parts, in_flight);
+            finish(&parts, requests);
             return end;
         }
         let deadline = parts.session.poll_timeout().map(Instant::from_std);
@@ -104,7 +126,7 @@ where
             read = reader.read_buf(&mut rbuf) => match read {
                 Ok(0) => end = Some(BindEnd::Dropped("connection closed by the SMSC".to_owned())),
                 Ok(_) => {
-                    if let Err(err) = handle_frames(&mut parts, &mut rbuf, &mut in_flight) {
+                    if let Err(err) = handle_frames(&mut parts, &mut rbuf, &mut requests) {
                         end = Some(BindEnd::BadFrame(err.to_string()));
                     }
                 }
@@ -121,7 +143,7 @@ where
                 Err(err) => end = Some(BindEnd::Dropped(err.to_string())),
             },
             command = parts.commands.recv(), if take_commands => match command {
-                Some(command) => handle_command(&mut parts, command, &mut in_flight, &mut next_tag),
+                Some(command) => handle_command(&mut parts, command, &mut requests),
                 // Every handle is gone: nobody can use the bind any more.
                 None => begin_unbind(&mut parts.session, &mut unbinding),
             },
@@ -155,18 +177,35 @@ fn closed_end(session: &EsmeSession) -> Option<BindEnd> {
 fn handle_frames(
     parts: &mut DriverParts,
     rbuf: &mut BytesMut,
-    in_flight: &mut HashMap<u64, InFlight>,
+    requests: &mut Requests,
 ) -> Result<(), FrameError> {
     while let Some(len) = next_frame(rbuf, parts.max_frame)? {
         let frame = rbuf.split_to(len).freeze();
         let now = Instant::now();
         match parts.session.handle_frame(&frame, now.into_std()) {
-            Some(Inbound::Response { tag, pdu }) => {
-                let Some(done) = in_flight.remove(&tag.0) else { continue };
-                parts.metrics.observe_response(&parts.shared.id, pdu.command_status, now - done.sent_at);
-                let message_id = response_message_id(&pdu);
-                let _ =
-                    done.reply.send(Ok(SubmitOutcome::Answered { status: pdu.command_status, message_id }));
+            Some(Inbound::Response { tag, pdu, late: true }) => {
+                let Some(waiting) = requests.late.remove(&tag.0) else { continue };
+                let status = pdu.command_status;
+                tracing::debug!(bind = %parts.shared.id, %status, "late response to a timed-out submit");
+                let _ = waiting.send(LateAnswer { status, message_id: response_message_id(&pdu) });
+            }
+            Some(Inbound::Response { tag, pdu, late: false }) => {
+                let Some(done) = requests.in_flight.remove(&tag.0) else { continue };
+                let status = pdu.command_status;
+                parts.metrics.observe_response(&parts.shared.id, status, now - done.sent_at);
+                match done.reply {
+                    Reply::Submit { reply, .. } => {
+                        let message_id = response_message_id(&pdu);
+                        let _ = reply.send(Ok(SubmitOutcome::Answered { status, message_id }));
+                    }
+                    Reply::Query(reply) => {
+                        let (state, error_code) = match &pdu.body {
+                            Body::QuerySmResp(r) => (MessageState::from_u8(r.message_state), r.error_code),
+                            _ => (None, 0),
+                        };
+                        let _ = reply.send(Ok(QueryOutcome::Answered { status, state, error_code }));
+                    }
+                }
             }
             Some(Inbound::Request(pdu)) => {
                 let command = pdu.command_id();
@@ -189,7 +228,7 @@ fn handle_frames(
             None => {}
         }
     }
-    parts.metrics.set_in_flight(&parts.shared.id, in_flight.len());
+    parts.metrics.set_in_flight(&parts.shared.id, requests.in_flight.len());
     Ok(())
 }
 
@@ -202,39 +241,23 @@ fn response_message_id(pdu: &Pdu<'_>) -> Option<String> {
     (!id.is_empty()).then(|| String::from_utf8_lossy(id).into_owned())
 }
 
-fn handle_command(
-    parts: &mut DriverParts,
-    command: Command,
-    in_flight: &mut HashMap<u64, InFlight>,
-    next_tag: &mut u64,
-) {
+fn handle_command(parts: &mut DriverParts, command: Command, requests: &mut Requests) {
     match command {
-        Command::Submit { part, reply, permit } => {
-            if !parts.session.can_submit() {
-                let _ = reply.send(Err(SubmitError::NotBound(parts.shared.id.clone())));
-                return;
+        Command::Submit { part, reply, permit, late } => match part.to_body() {
+            Ok((body, tlvs)) => {
+                let reply = Reply::Submit { reply, late };
+                send_request(parts, body, tlvs, reply, permit, requests);
             }
-            let (body, tlvs) = match part.to_body() {
-                Ok(b) => b,
-                Err(err) => {
-                    let _ = reply.send(Err(err.into()));
-                    return;
-                }
-            };
-            *next_tag += 1;
-            let now = Instant::now();
-            match parts.session.submit(body, tlvs, RequestTag(*next_tag), now.into_std()) {
-                Ok(_) => {
-                    parts.metrics.submitted(&parts.shared.id);
-                    in_flight.insert(*next_tag, InFlight { reply, _permit: permit, sent_at: now });
-                    parts.metrics.set_in_flight(&parts.shared.id, in_flight.len());
-                }
-                Err(err) => {
-                    tracing::debug!(bind = %parts.shared.id, %err, "submit refused by the session");
-                    let _ = reply.send(Err(SubmitError::NotBound(parts.shared.id.clone())));
-                }
+            Err(err) => {
+                let _ = reply.send(Err(err.into()));
             }
-        }
+        },
+        Command::Query { query, reply, permit } => match query.to_body() {
+            Ok(body) => send_request(parts, body, Tlvs::new(), Reply::Query(reply), permit, requests),
+            Err(err) => {
+                let _ = reply.send(Err(err.into()));
+            }
+        },
         Command::Respond { sequence, status } => {
             if let Err(err) = parts.session.respond(sequence, status) {
                 tracing::debug!(bind = %parts.shared.id, %err, "response not sent");
@@ -243,12 +266,47 @@ fn handle_command(
     }
 }
 
-fn drain_events(
+/// Hands one application request to the session; a refusal goes back to
+/// the caller as "not bound" (nothing was written, another bind may take it).
+fn send_request(
     parts: &mut DriverParts,
-    id: &BindId,
-    in_flight: &mut HashMap<u64, InFlight>,
-    end: &mut Option<BindEnd>,
+    body: Body<'_>,
+    tlvs: Tlvs<'_>,
+    reply: Reply,
+    permit: OwnedSemaphorePermit,
+    requests: &mut Requests,
 ) {
+    let not_bound = |reply: Reply, id: &BindId| match reply {
+        Reply::Submit { reply, .. } => {
+            let _ = reply.send(Err(SubmitError::NotBound(id.clone())));
+        }
+        Reply::Query(reply) => {
+            let _ = reply.send(Err(SubmitError::NotBound(id.clone())));
+        }
+    };
+    if !parts.session.can_submit() {
+        not_bound(reply, &parts.shared.id);
+        return;
+    }
+    requests.next_tag += 1;
+    let tag = requests.next_tag;
+    let now = Instant::now();
+    match parts.session.submit(body, tlvs, RequestTag(tag), now.into_std()) {
+        Ok(_) => {
+            if matches!(reply, Reply::Submit { .. }) {
+                parts.metrics.submitted(&parts.shared.id);
+            }
+            requests.in_flight.insert(tag, InFlight { reply, _permit: permit, sent_at: now });
+            parts.metrics.set_in_flight(&parts.shared.id, requests.in_flight.len());
+        }
+        Err(err) => {
+            tracing::debug!(bind = %parts.shared.id, %err, "request refused by the session");
+            not_bound(reply, &parts.shared.id);
+        }
+    }
+}
+
+fn drain_events(parts: &mut DriverParts, id: &BindId, requests: &mut Requests, end: &mut Option<BindEnd>) {
     while let Some(event) = parts.session.poll_event() {
         match event {
             SessionEvent::Bound { kind, smsc_system_id } => {
@@ -266,8 +324,16 @@ fn drain_events(
                 parts.shared.bound.store(false, Ordering::Release);
                 end.get_or_insert(BindEnd::Unbound { by_peer });
             }
-            SessionEvent::TimedOut { tag, .. } => settle(parts, in_flight, tag, SubmitOutcome::TimedOut),
-            SessionEvent::Abandoned { tag, .. } => settle(parts, in_flight, tag, SubmitOutcome::Abandoned),
+            SessionEvent::TimedOut { tag, awaiting_late, .. } => {
+                settle(parts, requests, tag, SubmitOutcome::TimedOut, awaiting_late);
+            }
+            SessionEvent::LateForgotten { tag } => {
+                // Dropping the sender tells the submitter no answer comes.
+                requests.late.remove(&tag.0);
+            }
+            SessionEvent::Abandoned { tag, .. } => {
+                settle(parts, requests, tag, SubmitOutcome::Abandoned, false);
+            }
             SessionEvent::Rejected { status, command } => {
                 parts.metrics.rejected(id);
                 tracing::debug!(bind = %id, %status, ?command, "answered a PDU from the SMSC with an error");
@@ -282,25 +348,49 @@ fn drain_events(
     }
 }
 
+/// Ends a request that got no response; a timed-out submit the session
+/// still watches for keeps its late-answer sender.
 fn settle(
     parts: &DriverParts,
-    in_flight: &mut HashMap<u64, InFlight>,
+    requests: &mut Requests,
     tag: RequestTag,
     outcome: SubmitOutcome,
+    awaiting_late: bool,
 ) {
-    if let Some(done) = in_flight.remove(&tag.0) {
-        parts.metrics.unanswered(&parts.shared.id, &outcome);
-        let _ = done.reply.send(Ok(outcome));
+    let Some(done) = requests.in_flight.remove(&tag.0) else { return };
+    parts.metrics.unanswered(&parts.shared.id, &outcome);
+    match done.reply {
+        Reply::Submit { reply, late } => {
+            if awaiting_late {
+                requests.late.insert(tag.0, late);
+            }
+            let _ = reply.send(Ok(outcome));
+        }
+        Reply::Query(reply) => {
+            let outcome = match outcome {
+                SubmitOutcome::TimedOut => QueryOutcome::TimedOut,
+                _ => QueryOutcome::Abandoned,
+            };
+            let _ = reply.send(Ok(outcome));
+        }
     }
 }
 
-/// Every request still waiting was written and never answered.
-fn finish(parts: &DriverParts, in_flight: HashMap<u64, InFlight>) {
+/// Every request still waiting was written and never answered; no late
+/// answer can come on a closed connection.
+fn finish(parts: &DriverParts, requests: Requests) {
     parts.shared.bound.store(false, Ordering::Release);
     parts.metrics.set_bound(&parts.shared.id, false);
     parts.metrics.set_in_flight(&parts.shared.id, 0);
-    for (_, done) in in_flight {
+    for (_, done) in requests.in_flight {
         parts.metrics.unanswered(&parts.shared.id, &SubmitOutcome::Abandoned);
-        let _ = done.reply.send(Ok(SubmitOutcome::Abandoned));
+        match done.reply {
+            Reply::Submit { reply, .. } => {
+                let _ = reply.send(Ok(SubmitOutcome::Abandoned));
+            }
+            Reply::Query(reply) => {
+                let _ = reply.send(Ok(QueryOutcome::Abandoned));
+            }
+        }
     }
 }

@@ -3,9 +3,15 @@
 //! itself belongs to the driver task ([`super::driver`]), which owns the
 //! socket, the sans-IO session, the `tag -> reply` map and the timers
 //! (shared/STYLE.md rule 6).
+//!
+//! A submit whose response timed out may still be answered late, within
+//! the account's `late_response_window`: [`BindHandle::submit_watching`]
+//! returns a [`LateWait`] with the timeout that yields that
+//! [`LateAnswer`]. query_sm goes through [`BindHandle::query`].
 
-use super::request::{MtPart, PartError};
+use super::request::{MtPart, PartError, QuerySmRequest};
 use crate::smpp::pdu::CommandStatus;
+use crate::smpp::receipt::MessageState;
 use bytes::Bytes;
 use std::fmt;
 use std::sync::Arc;
@@ -45,6 +51,48 @@ pub enum SubmitOutcome {
     Abandoned,
 }
 
+/// A submit_sm_resp that came after its submit timed out
+/// ([`SubmitOutcome::TimedOut`]), matched by its sequence number within
+/// the late-response window (SMPP v3.4 2.6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LateAnswer {
+    /// The response's command_status.
+    pub status: CommandStatus,
+    /// message_id of the submit_sm_resp, when it had one.
+    pub message_id: Option<String>,
+}
+
+/// The late answer of one timed-out submit, if it comes.
+#[derive(Debug)]
+pub struct LateWait(pub(crate) oneshot::Receiver<LateAnswer>);
+
+impl LateWait {
+    /// Resolves with the late answer, or `None` once none can come any
+    /// more (the window closed, the bind ended, late matching is off).
+    pub async fn answer(self) -> Option<LateAnswer> {
+        self.0.await.ok()
+    }
+}
+
+/// How a query_sm (SMPP v3.4 4.8) ended on this bind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueryOutcome {
+    /// The SMSC answered query_sm_resp (or generic_nack).
+    Answered {
+        /// The response's command_status; ESME_RQUERYFAIL when the SMSC
+        /// does not know the message.
+        status: CommandStatus,
+        /// message_state (v3.4 5.2.28), when the response had a known one.
+        state: Option<MessageState>,
+        /// error_code (v3.4 5.2.31), 0 when none.
+        error_code: u8,
+    },
+    /// No response within the response timeout.
+    TimedOut,
+    /// The bind closed with the query unanswered.
+    Abandoned,
+}
+
 /// Why a part was not sent on this bind. Nothing reached the SMSC, so
 /// another bind may take it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -65,6 +113,14 @@ pub(crate) enum Command {
     Submit {
         part: Box<MtPart>,
         reply: oneshot::Sender<Result<SubmitOutcome, SubmitError>>,
+        permit: OwnedSemaphorePermit,
+        /// Gets the response should it come after the timeout.
+        late: oneshot::Sender<LateAnswer>,
+    },
+    /// Send a query_sm; the window permit as for a submit.
+    Query {
+        query: Box<QuerySmRequest>,
+        reply: oneshot::Sender<Result<QueryOutcome, SubmitError>>,
         permit: OwnedSemaphorePermit,
     },
     /// Answer the SMSC's deliver_sm or data_sm `sequence`.
@@ -113,19 +169,50 @@ impl BindHandle {
 
     /// Sends `part` once a window slot is free and waits for its outcome.
     pub async fn submit(&self, part: MtPart) -> Result<SubmitOutcome, SubmitError> {
+        self.submit_watching(part).await.map(|(outcome, _)| outcome)
+    }
+
+    /// As [`BindHandle::submit`]; with [`SubmitOutcome::TimedOut`] also
+    /// the wait for a late submit_sm_resp.
+    pub async fn submit_watching(
+        &self,
+        part: MtPart,
+    ) -> Result<(SubmitOutcome, Option<LateWait>), SubmitError> {
         part.to_body()?;
-        let not_bound = || SubmitError::NotBound(self.shared.id.clone());
-        let permit = self.shared.window.clone().acquire_owned().await.map_err(|_| not_bound())?;
-        if !self.is_bound() {
-            return Err(not_bound());
-        }
+        let permit = self.permit().await?;
         let (reply, outcome) = oneshot::channel();
-        self.commands
-            .send(Command::Submit { part: Box::new(part), reply, permit })
-            .await
-            .map_err(|_| not_bound())?;
+        let (late, late_rx) = oneshot::channel();
+        self.send(Command::Submit { part: Box::new(part), reply, permit, late }).await?;
         // A dropped reply means the driver ended before writing the part.
-        outcome.await.map_err(|_| not_bound())?
+        let outcome = outcome.await.map_err(|_| self.not_bound())??;
+        let late = matches!(outcome, SubmitOutcome::TimedOut).then_some(LateWait(late_rx));
+        Ok((outcome, late))
+    }
+
+    /// Sends a query_sm (SMPP v3.4 4.8.1) once a window slot is free and
+    /// waits for its outcome.
+    pub async fn query(&self, query: QuerySmRequest) -> Result<QueryOutcome, SubmitError> {
+        query.to_body()?;
+        let permit = self.permit().await?;
+        let (reply, outcome) = oneshot::channel();
+        self.send(Command::Query { query: Box::new(query), reply, permit }).await?;
+        outcome.await.map_err(|_| self.not_bound())?
+    }
+
+    fn not_bound(&self) -> SubmitError {
+        SubmitError::NotBound(self.shared.id.clone())
+    }
+
+    async fn permit(&self) -> Result<OwnedSemaphorePermit, SubmitError> {
+        let permit = self.shared.window.clone().acquire_owned().await.map_err(|_| self.not_bound())?;
+        if !self.is_bound() {
+            return Err(self.not_bound());
+        }
+        Ok(permit)
+    }
+
+    async fn send(&self, command: Command) -> Result<(), SubmitError> {
+        self.commands.send(command).await.map_err(|_| self.not_bound())
     }
 }
 

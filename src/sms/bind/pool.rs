@@ -2,12 +2,13 @@
 //! a part is routed to them: the bind with the fewest outstanding requests,
 //! within the account's and the bind's send rate, again later when the SMSC
 //! says it is throttled or its queue is full (SMPP v3.4 5.1.3), and on
-//! another bind when its bind dropped before the SMSC answered.
+//! another bind when its bind dropped before the SMSC answered. query_sm
+//! ([`AccountPool::query`]) takes the same route.
 
-use super::handle::{BindHandle, SubmitError, SubmitOutcome};
+use super::handle::{BindHandle, LateWait, QueryOutcome, SubmitError, SubmitOutcome};
 use super::metrics::BindMetrics;
 use super::rate::{AdaptiveRate, TokenBucket};
-use super::request::MtPart;
+use super::request::{MtPart, QuerySmRequest};
 use crate::smpp::pdu::CommandStatus;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -188,6 +189,16 @@ impl AccountPool {
     /// it: an answer (any status but a throttle, which is retried), a time
     /// out, or an abandonment when resubmission after a drop is off.
     pub async fn submit(&self, part: MtPart) -> Result<SubmitOutcome, RouteError> {
+        self.submit_watching(part).await.map(|(outcome, _)| outcome)
+    }
+
+    /// As [`AccountPool::submit`]; a [`SubmitOutcome::TimedOut`] comes
+    /// with the wait for its late submit_sm_resp (the bind's
+    /// `late_response_window`).
+    pub async fn submit_watching(
+        &self,
+        part: MtPart,
+    ) -> Result<(SubmitOutcome, Option<LateWait>), RouteError> {
         if !self.policy.takes_traffic {
             return Err(RouteError::Passive(self.account.to_string()));
         }
@@ -205,16 +216,16 @@ impl AccountPool {
                 continue;
             };
             self.take_tokens(bind.id().slot).await;
-            match bind.submit(part.clone()).await {
-                Ok(SubmitOutcome::Answered { status, message_id }) => {
+            match bind.submit_watching(part.clone()).await {
+                Ok((SubmitOutcome::Answered { status, message_id }, _)) => {
                     self.on_answer(status);
                     if is_throttle(status) && Instant::now() + self.policy.throttle_retry < give_up {
                         tokio::time::sleep(self.policy.throttle_retry).await;
                         continue;
                     }
-                    return Ok(SubmitOutcome::Answered { status, message_id });
+                    return Ok((SubmitOutcome::Answered { status, message_id }, None));
                 }
-                Ok(SubmitOutcome::Abandoned)
+                Ok((SubmitOutcome::Abandoned, _))
                     if self.policy.resubmit_after_drop && Instant::now() < give_up =>
                 {
                     self.metrics.resubmitted(&self.account);
@@ -226,6 +237,44 @@ impl AccountPool {
                         return Err(self.no_bind(started));
                     }
                     // The bind went away between the pick and the send.
+                    tokio::task::yield_now().await;
+                }
+                Err(SubmitError::Invalid(err)) => return Err(err.into()),
+            }
+        }
+    }
+
+    /// Sends a query_sm (SMPP v3.4 4.8.1) on the best bind. Asking twice
+    /// changes nothing at the SMSC, so a query whose bind dropped is asked
+    /// again on another, and a throttled one after `throttle_retry`.
+    pub async fn query(&self, query: QuerySmRequest) -> Result<QueryOutcome, RouteError> {
+        if !self.policy.takes_traffic {
+            return Err(RouteError::Passive(self.account.to_string()));
+        }
+        query.to_body()?;
+        let started = Instant::now();
+        let give_up = started + self.policy.give_up_after;
+        let mut changed = self.changed.subscribe();
+        loop {
+            let Some(bind) = self.pick() else {
+                if tokio::time::timeout_at(give_up, changed.changed()).await.is_err() {
+                    return Err(self.no_bind(started));
+                }
+                continue;
+            };
+            self.take_tokens(bind.id().slot).await;
+            let retry_at = Instant::now() + self.policy.throttle_retry;
+            match bind.query(query.clone()).await {
+                Ok(QueryOutcome::Answered { status, .. }) if is_throttle(status) && retry_at < give_up => {
+                    self.on_answer(status);
+                    tokio::time::sleep(self.policy.throttle_retry).await;
+                }
+                Ok(QueryOutcome::Abandoned) if Instant::now() < give_up => {}
+                Ok(outcome) => return Ok(outcome),
+                Err(SubmitError::NotBound(_)) => {
+                    if Instant::now() >= give_up {
+                        return Err(self.no_bind(started));
+                    }
                     tokio::task::yield_now().await;
                 }
                 Err(SubmitError::Invalid(err)) => return Err(err.into()),

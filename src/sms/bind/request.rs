@@ -1,9 +1,10 @@
 //! [`MtPart`]: one submit_sm as the application hands it to a bind, owned
 //! so it can cross a channel, and turned into a borrowed PDU body only in
-//! the task that encodes it.
+//! the task that encodes it. [`QuerySmRequest`] is the same for query_sm.
 
 use crate::smpp::pdu::{
-    Address, Body, COctetString, PduError, ShortMessage, SmFields, SmppTime, Tlv, Tlvs, ValueError,
+    Address, Body, COctetString, MessageId, PduError, QuerySm, ShortMessage, SmFields, SmppTime, Tlv, Tlvs,
+    ValueError,
 };
 
 /// One short message to submit (SMPP v3.4 4.4.1), fields owned.
@@ -91,6 +92,33 @@ impl MtPart {
     }
 }
 
+/// One query_sm (SMPP v3.4 4.8.1): the SMSC's id of a message and the
+/// source address it was submitted with.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QuerySmRequest {
+    /// The id submit_sm_resp gave, as received, at most 64 characters.
+    pub message_id: String,
+    /// Type of number of the source (v3.4 5.2.5).
+    pub source_addr_ton: u8,
+    /// Numbering plan of the source (v3.4 5.2.6).
+    pub source_addr_npi: u8,
+    /// The submit's source_addr, at most 20 characters.
+    pub source_addr: String,
+}
+
+impl QuerySmRequest {
+    /// The query_sm body, borrowing from `self`, with every limit checked.
+    pub fn to_body(&self) -> Result<Body<'_>, PartError> {
+        Ok(Body::QuerySm(QuerySm {
+            message_id: MessageId::new(self.message_id.as_bytes())
+                .map_err(|error| PartError::Field { field: "message_id", error })?,
+            source_addr_ton: self.source_addr_ton,
+            source_addr_npi: self.source_addr_npi,
+            source_addr: address("source_addr", &self.source_addr)?,
+        }))
+    }
+}
+
 fn cstr<'a, const MAX: usize>(field: &'static str, v: &'a str) -> Result<COctetString<'a, MAX>, PartError> {
     COctetString::new(v.as_bytes()).map_err(|error| PartError::Field { field, error })
 }
@@ -131,6 +159,20 @@ mod tests {
         assert_eq!(f.short_message.as_bytes(), b"hello");
         assert_eq!(f.registered_delivery, 1);
         assert!(back.tlvs.contains(TlvTag::USER_MESSAGE_REFERENCE));
+    }
+
+    #[test]
+    fn a_query_encodes_to_query_sm_and_checks_its_limits() {
+        let q =
+            QuerySmRequest { message_id: "1a2b".into(), source_addr: "SIMGATE".into(), ..Default::default() };
+        let bytes = Pdu::new(CommandStatus::ESME_ROK, 4, q.to_body().unwrap()).to_vec().unwrap();
+        let Body::QuerySm(back) = decode(&bytes).unwrap().body else { panic!("not query_sm") };
+        assert_eq!(
+            (back.message_id.as_bytes(), back.source_addr.as_bytes()),
+            (&b"1a2b"[..], &b"SIMGATE"[..])
+        );
+        let long = QuerySmRequest { message_id: "9".repeat(65), ..q };
+        assert!(matches!(long.to_body(), Err(PartError::Field { field: "message_id", .. })));
     }
 
     #[test]

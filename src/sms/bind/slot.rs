@@ -103,6 +103,8 @@ impl<L: SlotLeases> SlotTask<L> {
             response_timeout: s.response_timeout,
             enquire_link_interval: s.enquire_link_interval,
             max_unanswered: 64,
+            late_window: s.late_response_window,
+            late_capacity: crate::smpp::session::LATE_CAPACITY,
         };
         let (tx, rx) = mpsc::channel(s.window * 2);
         let shared = Arc::new(Shared {

@@ -15,6 +15,7 @@ mod receipt;
 mod view;
 
 pub use metrics::InboundMetrics;
+pub(crate) use receipt::{ParkedReceipt, apply as apply_receipt, part_state as receipt_part_state};
 pub use receipt::{apply_parked, sweep_parked};
 
 use crate::events::{EventOrigin, EventSink};

@@ -111,7 +111,7 @@ pub async fn apply_parked(inbound: &Inbound, target: &PartRef, json: &str) {
 
 /// The part state a final receipt state gives (SMPP v3.4 5.2.28); `None`
 /// for states that are not final.
-fn part_state(state: MessageState) -> Option<PartState> {
+pub(crate) fn part_state(state: MessageState) -> Option<PartState> {
     match state {
         MessageState::Delivered => Some(PartState::Delivered),
         MessageState::Expired => Some(PartState::Expired),
@@ -153,6 +153,7 @@ pub(crate) async fn apply(
         stat: r.state.clone(),
         error_code: r.error_code.clone(),
         done_at: None,
+        reason: None,
     };
     let data = match state {
         MessageState::Delivered => EventData::SmsMtDelivered(outcome),

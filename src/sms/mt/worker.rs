@@ -6,20 +6,29 @@
 //!
 //! A part is marked `sending` before it is written and `unknown` when its
 //! answer never came (response timeout, or a bind dropped with resubmission
-//! off): it is never sent blindly again, a receipt settles it.
+//! off): it is never sent blindly again. A submit_sm_resp that comes late,
+//! within the bind's `late_response_window`, settles it exactly as a
+//! response in time would have (SMSC id, receipt correlation, parked
+//! receipts, `sms.mt.submitted`); otherwise a receipt or the resolver
+//! ([`super::resolver`]) does.
+//!
+//! A part whose message's validity period passed before it was sent is
+//! recorded `expired` and never goes out (`sms.mt.expired`).
 
+use super::metrics::SettleMetrics;
 use super::plan::{ConcatMode, plan_parts};
 use super::request::{Content as ReqContent, TextEncoding, ValidMt};
 use crate::events::payload::{MtOutcome, MtSubmitted};
 use crate::events::{EventData, EventKey, EventOrigin, EventSink};
 use crate::smpp::receipt::MessageId as SmscMessageId;
+use crate::sms::bind::handle::LateWait;
 use crate::sms::bind::{AccountPool, RouteError, SubmitOutcome};
 use crate::sms::inbound::{Inbound, apply_parked};
 use crate::state::{PartRef, ReceiptCorrelation};
 use crate::store::{Content, MessageRecord, MessageStore, PartSeq};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 /// How the worker runs.
@@ -56,6 +65,19 @@ pub struct MtWorker {
     pub config: WorkerConfig,
     /// Wakes the worker when a message was accepted.
     pub wake: Arc<Notify>,
+    /// Late answers, queries, give-ups and expiries.
+    pub settle: SettleMetrics,
+}
+
+/// Timed-out parts waiting for a late submit_sm_resp at once, at most;
+/// beyond it a timed-out part is left to the resolver. Each bind keeps at
+/// most 4096 late sequence numbers (`smpp::session::LATE_CAPACITY`).
+const MAX_LATE_WAITS: usize = 16 * 1024;
+
+/// A part's place: what a late answer needs to settle it.
+struct Pending {
+    record: Arc<MessageRecord>,
+    seq: PartSeq,
 }
 
 impl MtWorker {
@@ -63,6 +85,7 @@ impl MtWorker {
     /// current part, and what is left keeps its claim until it runs out.
     pub async fn run(self, stop: CancellationToken) {
         let slots = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
+        let late_waits = Arc::new(Semaphore::new(MAX_LATE_WAITS));
         let this = Arc::new(self);
         while !stop.is_cancelled() {
             if !this.pool.takes_traffic() || this.pool.bound() == 0 {
@@ -87,8 +110,9 @@ impl MtWorker {
                 let Ok(permit) = slots.clone().acquire_owned().await else { return };
                 let worker = this.clone();
                 let stop = stop.clone();
+                let late_waits = late_waits.clone();
                 tokio::spawn(async move {
-                    worker.process(record, &stop).await;
+                    worker.process(record, &stop, &late_waits).await;
                     drop(permit);
                 });
             }
@@ -104,7 +128,18 @@ impl MtWorker {
         let _ = slots.acquire_many(u32::try_from(this.config.concurrency.max(1)).unwrap_or(1)).await;
     }
 
-    async fn process(&self, record: MessageRecord, stop: &CancellationToken) {
+    async fn process(
+        self: &Arc<Self>,
+        record: MessageRecord,
+        stop: &CancellationToken,
+        late_waits: &Arc<Semaphore>,
+    ) {
+        if validity_passed(&record) {
+            self.expire(&record).await;
+            let _ = self.store.release_claim(&record.id).await;
+            return;
+        }
+        let record = Arc::new(record);
         let reference = reference_of(record.id.as_str());
         let planned = to_valid(&record)
             .ok_or_else(|| "unknown data_coding".to_owned())
@@ -125,13 +160,23 @@ impl MtWorker {
                 break;
             }
             let Some(part) = parts.get(usize::from(seq).saturating_sub(1)).cloned() else { continue };
+            if validity_passed(&record) {
+                self.expire(&record).await;
+                break;
+            }
             if let Err(err) = self.store.record_part_sending(&record.id, seq).await {
                 tracing::warn!(message_id = %record.id, %err, "cannot mark a part sending; will retry");
                 let _ = self.store.release_claim(&record.id).await;
                 return;
             }
-            match self.pool.submit(part).await {
-                Ok(outcome) => self.settle(&record, seq, outcome).await,
+            match self.pool.submit_watching(part).await {
+                Ok((outcome, late)) => {
+                    self.settle(&record, seq, outcome).await;
+                    if let Some(late) = late {
+                        let record = Arc::new(slim(&record));
+                        self.await_late(Pending { record, seq }, late, stop, late_waits);
+                    }
+                }
                 Err(RouteError::NoBind { .. } | RouteError::Passive(_)) => {
                     // Nothing was written: back to pending for a later round.
                     let _ = self.store.record_part_unsent(&record.id, seq).await;
@@ -145,6 +190,63 @@ impl MtWorker {
             let _ = self.store.renew_claim(&record.id, self.config.claim_lease).await;
         }
         let _ = self.store.release_claim(&record.id).await;
+    }
+
+    /// Every part of `record` still pending is past the validity period:
+    /// recorded `expired` (v3.4 5.2.15), one `sms.mt.expired` for the
+    /// message.
+    pub(crate) async fn expire(&self, record: &MessageRecord) {
+        let reason = "validity period passed before sending";
+        let mut expired = false;
+        for seq in record.pending_parts() {
+            match self.store.record_part_expired(&record.id, seq, reason).await {
+                Ok(crate::store::PartOutcome::Applied { .. }) => expired = true,
+                Ok(_) => {}
+                Err(err) => tracing::warn!(message_id = %record.id, %err, "expiry not stored; retried later"),
+            }
+        }
+        if expired {
+            self.settle.expired();
+            tracing::debug!(message_id = %record.id, "message expired before sending");
+            let mut outcome = outcome_of(record, "EXPIRED");
+            outcome.reason = Some(reason.to_owned());
+            self.publish(&record.destination, EventData::SmsMtExpired(outcome)).await;
+        }
+    }
+
+    /// Waits, in its own task, for the late answer of a timed-out part and
+    /// settles the part with it as with a response in time. Without a
+    /// free wait slot the part is left to the resolver.
+    fn await_late(
+        self: &Arc<Self>,
+        at: Pending,
+        late: LateWait,
+        stop: &CancellationToken,
+        waits: &Arc<Semaphore>,
+    ) {
+        let Ok(permit): Result<OwnedSemaphorePermit, _> = waits.clone().try_acquire_owned() else {
+            self.settle.late_answer("no_wait_slot");
+            return;
+        };
+        let this = self.clone();
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let answer = tokio::select! {
+                answer = late.answer() => answer,
+                () = stop.cancelled() => None,
+            };
+            match answer {
+                Some(answer) => {
+                    this.settle.late_answer(if answer.status.is_ok() { "accepted" } else { "refused" });
+                    tracing::debug!(message_id = %at.record.id, seq = at.seq, status = %answer.status, "late submit_sm_resp");
+                    let outcome =
+                        SubmitOutcome::Answered { status: answer.status, message_id: answer.message_id };
+                    this.settle(&at.record, at.seq, outcome).await;
+                }
+                None => this.settle.late_answer("none"),
+            }
+            drop(permit);
+        });
     }
 
     async fn settle(&self, record: &MessageRecord, seq: PartSeq, outcome: SubmitOutcome) {
@@ -190,16 +292,16 @@ impl MtWorker {
                 self.publish(&record.destination, EventData::SmsMtFailed(outcome)).await;
             }
             SubmitOutcome::TimedOut | SubmitOutcome::Abandoned => {
+                // Not an outcome yet: a late answer, a receipt or the
+                // resolver settles it, and publishes what it finds.
                 let reason =
                     if outcome == SubmitOutcome::TimedOut { "response timeout" } else { "bind lost" };
                 let _ = self.store.record_part_unknown(id, seq, reason).await;
-                self.publish(&record.destination, EventData::SmsMtUnknown(outcome_of(record, "UNKNOWN")))
-                    .await;
             }
         }
     }
 
-    async fn publish(&self, key: &str, data: EventData) {
+    pub(crate) async fn publish(&self, key: &str, data: EventData) {
         let Ok(key) = EventKey::new(key) else { return };
         if let Err(err) = self.events.publish(&self.origin.event(key, data)).await {
             tracing::error!(%err, "MT event lost: neither the broker nor the outbox took it");
@@ -207,7 +309,23 @@ impl MtWorker {
     }
 }
 
-fn outcome_of(record: &MessageRecord, stat: &str) -> MtOutcome {
+/// What settling a part needs of its message, without the content and
+/// the parts (a late answer may be waited for minutes).
+fn slim(record: &MessageRecord) -> MessageRecord {
+    MessageRecord {
+        content: Content::Text { text: String::new() },
+        parts: std::collections::BTreeMap::new(),
+        smsc_keys: Vec::new(),
+        ..record.clone()
+    }
+}
+
+/// Whether the message's validity period has ended by now.
+fn validity_passed(record: &MessageRecord) -> bool {
+    record.validity.is_some_and(|until| until <= mongodb::bson::DateTime::now())
+}
+
+pub(crate) fn outcome_of(record: &MessageRecord, stat: &str) -> MtOutcome {
     MtOutcome {
         message_id: record.id.as_str().to_owned(),
         smsc_message_id: String::new(),
@@ -215,6 +333,7 @@ fn outcome_of(record: &MessageRecord, stat: &str) -> MtOutcome {
         stat: stat.to_owned(),
         error_code: None,
         done_at: None,
+        reason: None,
     }
 }
 
@@ -241,9 +360,12 @@ fn to_valid(record: &MessageRecord) -> Option<ValidMt> {
             ReqContent::Binary { octets: super::request::hex_octets::decode(hex).ok()? }
         }
     };
+    // What is left of the validity; a message with none left is expired
+    // before it gets here. SMPP relative time counts whole seconds (v3.4
+    // 7.1.2), so less than one second left is sent as one.
     let validity = record.validity.map(|until| {
         let left = until.timestamp_millis().saturating_sub(mongodb::bson::DateTime::now().timestamp_millis());
-        Duration::from_millis(u64::try_from(left.max(60_000)).unwrap_or(60_000))
+        Duration::from_millis(u64::try_from(left.max(1000)).unwrap_or(1000))
     });
     Some(ValidMt {
         destination: record.destination.clone(),
