@@ -83,6 +83,7 @@ pub async fn serve(settings: Settings) -> Result<ServeOutcome, ServeError> {
         &backends,
         events,
         registry.sub_registry_with_prefix(METRIC_PREFIX),
+        &health,
         &shutdown,
     )
     .await?;

@@ -3,7 +3,9 @@
 //! contract with consumers: docs/events.md documents them, and the tests at
 //! the bottom pin them.
 
-use super::payload::{BindDown, BindUp, DrUnmatched, MoReceived, MtAccepted, MtOutcome, MtSubmitted};
+use super::payload::{
+    BindDown, BindUp, DrUnmatched, MoReceived, MtAccepted, MtOutcome, MtRejected, MtSubmitted,
+};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::time::SystemTime;
@@ -115,6 +117,8 @@ macro_rules! event_types {
 event_types! {
     /// An MT message was accepted from an API client and stored.
     SmsMtAccepted => "sms.mt.accepted", SmsMt, MtAccepted;
+    /// An MT command from the command topic could not be accepted.
+    SmsMtRejected => "sms.mt.rejected", SmsMt, MtRejected;
     /// One part of an MT message was accepted by the SMSC (submit_sm_resp).
     SmsMtSubmitted => "sms.mt.submitted", SmsMt, MtSubmitted;
     /// A delivery receipt said the message reached the handset (DELIVRD).
@@ -170,7 +174,7 @@ pub enum KeyError {
 }
 
 /// The partition key of an event: the phone number (MSISDN, E.164 with or
-/// without `+`) the event is about, or the bind id for bind events. Kafka
+/// without `+`) the event is about, or the account for bind events. Kafka
 /// keeps one key's events of one topic in order.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]

@@ -36,6 +36,15 @@ fn examples() -> Vec<EventData> {
             source: "SIMGATE".to_owned(),
             destination: "447700900123".to_owned(),
             parts: 2,
+            request_id: Some("r-7".to_owned()),
+        }),
+        EventData::SmsMtRejected(MtRejected {
+            request_id: Some("r-8".to_owned()),
+            field: Some("destination".to_owned()),
+            problem: "an E.164 number: 3-15 digits, optional leading +".to_owned(),
+            topic: "simgate.sms.mt.command".to_owned(),
+            partition: 1,
+            offset: 42,
         }),
         EventData::SmsMtSubmitted(MtSubmitted {
             message_id: "m-1".to_owned(),
@@ -67,14 +76,16 @@ fn examples() -> Vec<EventData> {
             bind_id: "smsc-a.1".to_owned(),
         }),
         EventData::SmppBindUp(BindUp {
-            bind_id: "smsc-a.0".to_owned(),
-            smsc_system_id: "SMSC".to_owned(),
+            account: "primary".to_owned(),
+            bind_id: "primary/0".to_owned(),
             bind_type: "transceiver".to_owned(),
-            peer: "10.0.0.7:2775".to_owned(),
+            peer: Some("10.0.0.7:2775".to_owned()),
         }),
         EventData::SmppBindDown(BindDown {
-            bind_id: "smsc-a.0".to_owned(),
-            reason: "enquire_link timeout".to_owned(),
+            account: "primary".to_owned(),
+            bind_id: "primary/0".to_owned(),
+            bind_type: "transceiver".to_owned(),
+            reason: "enquire_link unanswered".to_owned(),
         }),
     ]
 }
@@ -88,6 +99,7 @@ fn envelope_has_the_documented_shape() {
             source: "SIMGATE".to_owned(),
             destination: "+447700900123".to_owned(),
             parts: 1,
+            request_id: None,
         }),
     );
     let json = String::from_utf8(e.to_json().unwrap()).unwrap();

@@ -17,6 +17,31 @@ pub struct MtAccepted {
     pub destination: String,
     /// Number of SMS parts the message was split into.
     pub parts: u16,
+    /// The `request_id` of the MT command it came from (command topic
+    /// only), so the sender can match the message id to its request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+/// `sms.mt.rejected`: an MT command from the command topic that cannot be
+/// sent as it stands (it is not retried). Never carries the message text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MtRejected {
+    /// The command's `request_id`, when it had a readable one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// The JSON field at fault, when one is (`destination`, `priority`,
+    /// or an unknown field's name); absent for a command that is not JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// What is wrong, in one line.
+    pub problem: String,
+    /// Where the command was: topic, partition and offset.
+    pub topic: String,
+    /// The command's partition.
+    pub partition: i32,
+    /// The command's offset.
+    pub offset: i64,
 }
 
 /// `sms.mt.submitted`: the SMSC accepted one part (submit_sm_resp with
@@ -107,21 +132,26 @@ pub struct DrUnmatched {
 /// ESME_ROK, SMPP v3.4 4.1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BindUp {
-    /// The bind's id in simgate's settings; the event's key.
+    /// The account's name in simgate's settings; the event's key.
+    pub account: String,
+    /// The bind, `account/slot` (the lease slot it holds).
     pub bind_id: String,
-    /// The system_id the SMSC answered with.
-    pub smsc_system_id: String,
     /// `transmitter`, `receiver` or `transceiver`.
     pub bind_type: String,
-    /// The SMSC's address, `host:port`.
-    pub peer: String,
+    /// The SMSC's address, `host:port`, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer: Option<String>,
 }
 
-/// `smpp.bind.down`: a bind was lost or closed.
+/// `smpp.bind.down`: a bind that was up was lost or closed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BindDown {
-    /// The bind's id in simgate's settings; the event's key.
+    /// The account's name in simgate's settings; the event's key.
+    pub account: String,
+    /// The bind, `account/slot`.
     pub bind_id: String,
-    /// Why, in one line (`unbind from SMSC`, `enquire_link timeout`, ...).
+    /// `transmitter`, `receiver` or `transceiver`.
+    pub bind_type: String,
+    /// Why, in one line (`unbound by the SMSC`, `enquire_link unanswered`, ...).
     pub reason: String,
 }

@@ -29,8 +29,10 @@ pub(super) async fn livez() -> Response {
 }
 
 /// Ready when the instance can serve; false while starting and draining.
+/// Components that only say whether the region can serve (the SMPP binds)
+/// do not count: see [`crate::lifecycle::Health::region_component`].
 pub(super) async fn readyz(State(state): State<AppState>) -> Response {
-    let report = state.health.report();
+    let report = state.health.readiness();
     let status = if report.up { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let body = serde_json::json!({ "ready": report.up, "reasons": report.reasons });
     json(status, body.to_string())

@@ -1,9 +1,16 @@
 //! Health of this instance, as `/health`, `/livez` and `/readyz` report it.
 //!
 //! The instance is healthy when it is in [`Phase::Ready`] and every
-//! registered [`Component`] reports up. Components (a backend, later the
-//! SMPP binds and the applet listener) register once and then flip their own
+//! registered [`Component`] reports up. Components (a backend, the SMPP
+//! binds, later the applet listener) register once and then flip their own
 //! flag; the HTTP handlers only read.
+//!
+//! A component counts for both `/health` and `/readyz` ([`Health::report`]),
+//! or, registered with [`Health::region_component`], for `/health` only
+//! ([`Health::readiness`] leaves it out): the SMPP binds say whether the
+//! region can send (Cloudflare moves traffic to the other region), but
+//! taking the pod out of its Service would not bring them back
+//! (docs/operations.md "Health and readiness").
 
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -52,9 +59,8 @@ pub struct Health {
 #[derive(Debug)]
 struct Inner {
     phase: AtomicU8,
-    /// Name -> `None` when up, `Some(reason)` when down. A BTreeMap so
-    /// reasons come out in a stable order.
-    components: RwLock<BTreeMap<&'static str, Option<String>>>,
+    /// Name -> its state. A BTreeMap so reasons come out in a stable order.
+    components: RwLock<BTreeMap<&'static str, Entry>>,
     metrics: HealthMetrics,
 }
 
@@ -66,10 +72,20 @@ struct HealthMetrics {
     phase: Gauge,
 }
 
+/// One component's state.
+#[derive(Debug, Clone)]
+struct Entry {
+    /// `None` when up, `Some(reason)` when down.
+    down: Option<String>,
+    /// Whether `/readyz` counts it (else only `/health` does).
+    readiness: bool,
+}
+
 /// A handle to one component's entry in [`Health`].
 #[derive(Debug, Clone)]
 pub struct Component {
     name: &'static str,
+    readiness: bool,
     health: Health,
 }
 
@@ -118,33 +134,55 @@ impl Health {
         self.inner.metrics.phase.set(self.phase() as i64);
     }
 
-    /// Adds a component, initially down with reason `not checked yet`.
+    /// Adds a component that counts for `/health` and `/readyz`, initially
+    /// down with reason `not checked yet`.
     pub fn component(&self, name: &'static str) -> Component {
-        let component = Component { name, health: self.clone() };
+        let component = Component { name, readiness: true, health: self.clone() };
         component.set_down("not checked yet");
         component
     }
 
-    /// The answer for `/health` and `/readyz`.
+    /// Adds a component that counts for `/health` only (whether the region
+    /// can serve), initially down with reason `not checked yet`.
+    pub fn region_component(&self, name: &'static str) -> Component {
+        let component = Component { name, readiness: false, health: self.clone() };
+        component.set_down("not checked yet");
+        component
+    }
+
+    /// The answer for `/health`: the phase and every component.
     pub fn report(&self) -> HealthReport {
+        self.collect(false)
+    }
+
+    /// The answer for `/readyz`: the phase and the components that count
+    /// for readiness.
+    pub fn readiness(&self) -> HealthReport {
+        self.collect(true)
+    }
+
+    fn collect(&self, readiness_only: bool) -> HealthReport {
         let mut reasons = Vec::new();
         let phase = self.phase();
         if phase != Phase::Ready {
             reasons.push(phase.as_str().to_owned());
         }
         let components = self.inner.components.read().unwrap_or_else(|p| p.into_inner());
-        for (name, state) in components.iter() {
-            if let Some(reason) = state {
+        for (name, entry) in components.iter() {
+            if readiness_only && !entry.readiness {
+                continue;
+            }
+            if let Some(reason) = &entry.down {
                 reasons.push(format!("{name}: {reason}"));
             }
         }
         HealthReport { up: reasons.is_empty(), reasons }
     }
 
-    fn set(&self, name: &'static str, state: Option<String>) {
-        let up = state.is_none();
+    fn set(&self, name: &'static str, readiness: bool, down: Option<String>) {
+        let up = down.is_none();
         let mut components = self.inner.components.write().unwrap_or_else(|p| p.into_inner());
-        components.insert(name, state);
+        components.insert(name, Entry { down, readiness });
         drop(components);
         self.inner.metrics.component_up.get_or_create(&vec![("component", name)]).set(i64::from(up));
     }
@@ -153,12 +191,12 @@ impl Health {
 impl Component {
     /// Marks the component usable.
     pub fn set_up(&self) {
-        self.health.set(self.name, None);
+        self.health.set(self.name, self.readiness, None);
     }
 
     /// Marks the component unusable, with a one-line reason for `/health`.
     pub fn set_down(&self, reason: impl Into<String>) {
-        self.health.set(self.name, Some(reason.into()));
+        self.health.set(self.name, self.readiness, Some(reason.into()));
     }
 
     /// The component's name.
@@ -185,6 +223,25 @@ mod tests {
         redis.set_up();
         h.set_phase(Phase::Draining);
         assert_eq!(h.report().reasons, vec!["draining"]);
+    }
+
+    #[test]
+    fn a_region_component_counts_for_health_not_readiness() {
+        let h = Health::register(&mut Registry::default());
+        h.set_phase(Phase::Ready);
+        let smpp = h.region_component("smpp");
+        smpp.set_down("account primary: 0 of 2 binds up for 31s");
+        assert_eq!(h.report().reasons, vec!["smpp: account primary: 0 of 2 binds up for 31s"]);
+        assert!(h.readiness().up, "{:?}", h.readiness());
+        let redis = h.component("redis");
+        redis.set_down("connection refused");
+        assert_eq!(h.readiness().reasons, vec!["redis: connection refused"]);
+        assert_eq!(h.report().reasons.len(), 2);
+        smpp.set_up();
+        redis.set_up();
+        assert!(h.report().up && h.readiness().up);
+        h.set_phase(Phase::Draining);
+        assert_eq!(h.readiness().reasons, vec!["draining"]);
     }
 
     #[test]

@@ -51,6 +51,19 @@ pub struct SmsSettings {
     /// past their validity.
     #[serde(with = "humantime_serde")]
     pub resolver_interval: Duration,
+
+    /// Consume MT commands from `{events.topic_prefix}sms.mt.command`.
+    /// Takes effect only with Kafka, MongoDB and Redis enabled, and only
+    /// on an instance that sends MT traffic (role active, or
+    /// `smpp.passive_takes_traffic`).
+    pub command_topic_enabled: bool,
+    /// The consumer group of the command topic; every instance of a
+    /// deployment uses the same one, so each command is taken once.
+    pub command_group: String,
+    /// How long the MT account may have no bind up before the `smpp`
+    /// health component reports down (counted from start-up too).
+    #[serde(with = "humantime_serde")]
+    pub bind_down_grace: Duration,
 }
 
 impl Default for SmsSettings {
@@ -68,6 +81,9 @@ impl Default for SmsSettings {
             query_attempts: 3,
             query_interval: Duration::from_secs(5 * 60),
             resolver_interval: Duration::from_secs(5),
+            command_topic_enabled: true,
+            command_group: "simgate-mt".to_owned(),
+            bind_down_grace: Duration::from_secs(30),
         }
     }
 }
@@ -80,6 +96,13 @@ impl SmsSettings {
         }
         if self.mt_concurrency == 0 || self.mt_concurrency > 10_000 {
             return Err(E::new("sms.mt_concurrency", "1-10000"));
+        }
+        let group = &self.command_group;
+        if group.is_empty() || group.len() > 255 || !group.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(E::new("sms.command_group", "1-255 printable ASCII characters"));
+        }
+        if self.bind_down_grace < Duration::from_secs(1) || self.bind_down_grace > Duration::from_secs(3600) {
+            return Err(E::new("sms.bind_down_grace", "between 1s and 1h"));
         }
         for (key, d, min) in [
             ("sms.correlation_ttl", self.correlation_ttl, Duration::from_secs(60)),

@@ -47,6 +47,9 @@ fn defaults_are_valid() {
     assert_eq!(s.http.listen.port(), 8080);
     assert_eq!(s.shutdown.grace_period, Duration::from_secs(30));
     assert_eq!(s.instance.role, Role::Active);
+    assert!(s.sms.command_topic_enabled);
+    assert_eq!(s.sms.command_group, "simgate-mt");
+    assert_eq!(s.sms.bind_down_grace, Duration::from_secs(30));
 }
 
 #[test]
@@ -73,6 +76,10 @@ fn bad_value_names_its_key() {
         ("SIMGATE__LOG__LEVEL", "simgate=loud", "log.level"),
         ("SIMGATE__SHUTDOWN__DRAIN_DELAY", "1h", "shutdown.drain_delay"),
         ("SIMGATE__INSTANCE__REGION", "us east", "instance.region"),
+        ("SIMGATE__SMS__COMMAND_GROUP", "a group", "sms.command_group"),
+        ("SIMGATE__SMS__BIND_DOWN_GRACE", "100ms", "sms.bind_down_grace"),
+        ("SIMGATE__SMS__BIND_DOWN_GRACE", "2h", "sms.bind_down_grace"),
+        ("SIMGATE__SMS__COMMAND_TOPIC_ENABLED", "perhaps", "sms.command_topic_enabled"),
     ];
     for (var, value, key) in cases {
         let err = Settings::load_from(None, env(&[(var, value)])).unwrap_err();

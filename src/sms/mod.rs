@@ -6,6 +6,10 @@
 
 pub mod bind;
 #[cfg(all(feature = "kafka", feature = "mongo", feature = "redis"))]
+pub mod bind_health;
+#[cfg(all(feature = "kafka", feature = "mongo", feature = "redis"))]
+pub mod command;
+#[cfg(all(feature = "kafka", feature = "mongo", feature = "redis"))]
 pub mod inbound;
 pub mod mt;
 #[cfg(all(feature = "kafka", feature = "mongo", feature = "redis"))]

@@ -1,16 +1,24 @@
 //! The sms-service composition: from the settings and the backends, the
-//! bind engine, the inbound lanes (MO and receipts), the receipt sweeper,
-//! the MT worker and the `/v1/messages` handlers. [`SmsService::start`]
-//! returns what the HTTP router mounts; shutdown stops the MT worker
-//! first, then unbinds, then the inbound lanes finish what the binds
-//! delivered.
+//! bind engine (its up/down changes become `smpp.bind.*` events, its MT
+//! account feeds the `smpp` health component), the inbound lanes (MO and
+//! receipts), the receipt sweeper, the MT worker, the MT command consumer
+//! and the `/v1/messages` handlers. [`SmsService::start`] returns what the
+//! HTTP router mounts; shutdown stops the MT worker and the command
+//! consumer first, then unbinds, then the inbound lanes finish what the
+//! binds delivered.
 
 use crate::backends::Backends;
-use crate::events::{EventOrigin, EventSink};
+use crate::events::payload::{BindDown, BindUp};
+use crate::events::{EventData, EventKey, EventOrigin, EventSink};
 use crate::http::api::messages::MessagesApi;
-use crate::lifecycle::Shutdown;
-use crate::settings::{Settings, SmppSettings};
-use crate::sms::bind::{BindEngine, BindMetrics, LocalSlots, RedisSlots};
+use crate::lifecycle::{Health, Shutdown};
+use crate::settings::{Role, Settings, SmppSettings};
+use crate::sms::bind::observer::kind_name;
+use crate::sms::bind::{
+    BindChange, BindEngine, BindMetrics, BindObserver, BindState, LocalSlots, RedisSlots,
+};
+use crate::sms::bind_health::spawn_bind_health;
+use crate::sms::command::{CommandConsumer, CommandMetrics, MtAcceptor, command_topic};
 use crate::sms::inbound::{Inbound, InboundMetrics, sweep_parked};
 use crate::sms::mt::worker::{MtWorker, WorkerConfig};
 use crate::state::{IdempotencyKeys, MoReassembly, ReceiptCorrelation, StateMetrics, StateStore};
@@ -24,6 +32,9 @@ use tokio::sync::{Notify, mpsc};
 const INBOUND_QUEUE: usize = 1024;
 /// Lanes handling inbound messages in parallel (order kept per number).
 const INBOUND_LANES: usize = 16;
+/// Bind up/down changes waiting to become events; more are dropped and
+/// counted (a bind never waits for its event).
+const BIND_CHANGES: usize = 256;
 
 /// Why the SMS side cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +45,9 @@ pub enum SmsError {
     /// The bind leases cannot be set up.
     #[error("bind leases: {0}")]
     State(#[from] crate::state::StateError),
+    /// The MT command consumer cannot be created from the Kafka settings.
+    #[error("MT command consumer: {0}")]
+    Commands(#[from] rdkafka::error::KafkaError),
 }
 
 /// What the HTTP side needs from the SMS side.
@@ -54,39 +68,51 @@ impl SmsService {
         backends: &Backends,
         events: Option<EventSink>,
         registry: &mut Registry,
+        health: &Health,
         shutdown: &Shutdown,
     ) -> Result<Self, SmsError> {
         let instance = settings.instance_id();
         let bind_metrics = BindMetrics::register(registry.sub_registry_with_prefix("smpp"));
+        let (changes_tx, changes_rx) = mpsc::channel(BIND_CHANGES);
+        let observer = BindObserver::new(changes_tx, bind_metrics.clone());
         let (inbound_tx, inbound_rx) = mpsc::channel(INBOUND_QUEUE);
         let engine_stop = tokio_util::sync::CancellationToken::new();
         let state = backends.redis.clone().map(|redis| {
             StateStore::new(redis, StateMetrics::register(registry.sub_registry_with_prefix("state")))
         });
         let engine = match &state {
-            Some(state) => BindEngine::start(
+            Some(state) => BindEngine::start_observed(
                 &settings.smpp,
                 settings.instance.role,
                 Arc::new(RedisSlots::new(state.clone(), &instance, settings.smpp.lease_ttl)?),
                 inbound_tx,
                 bind_metrics,
                 engine_stop.clone(),
+                observer,
             )?,
-            None => BindEngine::start(
+            None => BindEngine::start_observed(
                 &settings.smpp,
                 settings.instance.role,
                 Arc::new(LocalSlots::default()),
                 inbound_tx,
                 bind_metrics,
                 engine_stop.clone(),
+                observer,
             )?,
         };
+        let sms = &settings.sms;
+        if let Some(pool) = engine.pool(&sms.mt_account) {
+            let component = health.region_component("smpp");
+            let wanted = engine.wanted(&sms.mt_account);
+            spawn_bind_health(shutdown, component, pool.clone(), wanted, sms.bind_down_grace);
+        }
         let (Some(state), Some(mongo), Some(events)) = (state, backends.mongo.clone(), events) else {
             tracing::warn!("MT API and MO/receipt handling off: they need redis, mongo and events");
             spawn_engine_stop(shutdown, &engine);
             return Ok(Self { engine, messages: None });
         };
         let origin = EventOrigin { region: settings.instance.region.clone(), instance: instance.clone() };
+        shutdown.spawn(forward_bind_changes(changes_rx, events.clone(), origin.clone()));
         let store = MessageStore::new(
             &mongo,
             &settings.store,
@@ -101,7 +127,6 @@ impl SmsService {
                 tokio::time::sleep(Duration::from_secs(5)).await;
             }
         });
-        let sms = &settings.sms;
         let correlation = ReceiptCorrelation::new(state.clone(), sms.correlation_ttl);
         let inbound = Arc::new(Inbound {
             events: events.clone(),
@@ -156,15 +181,55 @@ impl SmsService {
             tracing::warn!(account = %sms.mt_account, "no such SMPP account: MT messages are stored, not sent");
             spawn_engine_stop(shutdown, &engine);
         }
-        let messages = MessagesApi {
+        let acceptor = MtAcceptor {
             store,
             idempotency: Some(IdempotencyKeys::new(state, sms.idempotency_ttl)),
             events,
-            origin,
+            origin: origin.clone(),
             concat: sms.concat,
             wake,
         };
-        Ok(Self { engine, messages: Some(messages) })
+        // Commands are taken where MT is sent (docs/events.md).
+        let takes_mt = settings.instance.role == Role::Active || settings.smpp.passive_takes_traffic;
+        if settings.kafka.enabled && sms.command_topic_enabled && takes_mt {
+            let consumer = CommandConsumer::new(
+                &settings.kafka,
+                &sms.command_group,
+                command_topic(&settings.events.topic_prefix),
+                acceptor.clone(),
+                origin,
+                CommandMetrics::register(registry.sub_registry_with_prefix("mt_command")),
+            )?;
+            shutdown.spawn(consumer.run(shutdown.token()));
+        }
+        Ok(Self { engine, messages: Some(MessagesApi { acceptor }) })
+    }
+}
+
+/// Publishes the bind engine's up/down changes as `smpp.bind.up` and
+/// `smpp.bind.down`, keyed by the account; ends when the binds have.
+async fn forward_bind_changes(
+    mut changes: mpsc::Receiver<BindChange>,
+    events: EventSink,
+    origin: EventOrigin,
+) {
+    while let Some(change) = changes.recv().await {
+        let account = change.id.account.to_string();
+        let Ok(key) = EventKey::new(account.as_str()) else {
+            tracing::debug!(%account, "account name is no event key: bind change not published");
+            continue;
+        };
+        let bind_id = change.id.to_string();
+        let bind_type = kind_name(change.kind).to_owned();
+        let data = match change.state {
+            BindState::Up { peer } => EventData::SmppBindUp(BindUp { account, bind_id, bind_type, peer }),
+            BindState::Down { reason } => {
+                EventData::SmppBindDown(BindDown { account, bind_id, bind_type, reason })
+            }
+        };
+        if let Err(err) = events.publish(&origin.event(key, data)).await {
+            tracing::warn!(%err, "bind change event lost");
+        }
     }
 }
 

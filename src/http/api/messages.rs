@@ -5,37 +5,21 @@
 //! idempotency key gets the first message's answer. Bad requests get 400
 //! with `{"error": ..., "field": ...}`, unknown ids 404.
 
-use crate::events::payload::MtAccepted;
-use crate::events::{EventData, EventKey, EventOrigin, EventSink};
-use crate::sms::mt::request::{Content as ReqContent, hex_octets};
-use crate::sms::mt::{ConcatMode, MtRequest, plan_parts};
-use crate::state::{Claim, IdempotencyKeys};
-use crate::store::{Content, Inserted, MessageId, MessageRecord, MessageStore, NewMessage};
+use crate::sms::command::{AcceptError, MtAcceptor};
+use crate::sms::mt::MtRequest;
+use crate::store::{MessageId, MessageRecord};
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use std::sync::Arc;
-use tokio::sync::Notify;
 
 /// What the message handlers share.
 #[derive(Debug, Clone)]
 pub struct MessagesApi {
-    /// Where messages are stored.
-    pub store: MessageStore,
-    /// Fast path for idempotency keys (the store's unique index is the
-    /// authority).
-    pub idempotency: Option<IdempotencyKeys>,
-    /// Events.
-    pub events: EventSink,
-    /// Event origin.
-    pub origin: EventOrigin,
-    /// How parts are tied (to count them and refuse unsendable text now).
-    pub concat: ConcatMode,
-    /// Wakes the MT worker.
-    pub wake: Arc<Notify>,
+    /// The accept path, shared with the MT command topic.
+    pub acceptor: MtAcceptor,
 }
 
 fn error(status: StatusCode, message: &str, field: Option<&str>) -> Response {
@@ -55,80 +39,18 @@ pub async fn submit(
         Ok(Json(r)) => r,
         Err(rejection) => {
             let text = rejection.body_text();
-            let field = unknown_field(&text);
+            let field = crate::sms::command::named_field(&text);
             return error(StatusCode::BAD_REQUEST, &text, field.as_deref());
         }
     };
-    let valid = match request.validate() {
-        Ok(v) => v,
-        Err(e) => return error(StatusCode::BAD_REQUEST, &e.problem, Some(e.field)),
-    };
-    let parts = match plan_parts(&valid, api.concat, 0) {
-        Ok(p) => p,
-        Err(e) => return error(StatusCode::BAD_REQUEST, &e.to_string(), Some("text")),
-    };
-    let data_coding = parts.first().map_or(0, |p| p.data_coding);
-    let id = MessageId::generate();
-    if let (Some(keys), Some(key)) = (&api.idempotency, &valid.idempotency_key) {
-        match keys.claim(key, id.as_str()).await {
-            Ok(Claim::Existing(first)) => {
-                if let Ok(first) = MessageId::parse(&first)
-                    && let Ok(Some(view)) = api.store.get(&first).await
-                {
-                    return accepted(&view.message);
-                }
-            }
-            Ok(Claim::New) => {}
-            Err(err) => tracing::warn!(%err, "idempotency fast path unavailable; the store decides"),
-        }
-    }
-    let content = match &valid.content {
-        ReqContent::Text { text, .. } => Content::Text { text: text.clone() },
-        ReqContent::Binary { octets } => Content::Binary { hex: hex_octets::encode(octets) },
-    };
-    let new = NewMessage {
-        id: Some(id.clone()),
-        idempotency_key: valid.idempotency_key.clone(),
-        source: valid.source.clone(),
-        destination: valid.destination.clone(),
-        content,
-        data_coding,
-        registered_delivery: valid.registered_delivery,
-        validity: valid.validity.map(|v| {
-            mongodb::bson::DateTime::from_millis(
-                mongodb::bson::DateTime::now().timestamp_millis() + i64::try_from(v.as_millis()).unwrap_or(0),
-            )
-        }),
-        priority: valid.priority,
-        parts_total: u16::try_from(parts.len()).unwrap_or(u16::MAX),
-    };
-    let record = match api.store.insert_accepted(&new).await {
-        Ok(Inserted::New(record)) => record,
-        Ok(Inserted::Existing(first)) => return accepted(&first),
-        Err(err) => {
-            if let (Some(keys), Some(key)) = (&api.idempotency, &valid.idempotency_key) {
-                let _ = keys.forget(key, id.as_str()).await;
-            }
+    match api.acceptor.accept(request, None).await {
+        Ok(done) => accepted(&done.record),
+        Err(AcceptError::Invalid(e)) => error(StatusCode::BAD_REQUEST, &e.problem, Some(e.field)),
+        Err(AcceptError::Unavailable(err)) => {
             tracing::warn!(%err, "message not stored");
-            return error(StatusCode::SERVICE_UNAVAILABLE, "message store unavailable; retry", None);
-        }
-    };
-    if let Ok(key) = EventKey::new(record.destination.as_str()) {
-        let event = api.origin.event(
-            key,
-            EventData::SmsMtAccepted(MtAccepted {
-                message_id: record.id.as_str().to_owned(),
-                source: record.source.clone(),
-                destination: record.destination.clone(),
-                parts: record.parts_total,
-            }),
-        );
-        if let Err(err) = api.events.publish(&event).await {
-            tracing::error!(%err, "sms.mt.accepted lost: neither the broker nor the outbox took it");
+            error(StatusCode::SERVICE_UNAVAILABLE, "message store unavailable; retry", None)
         }
     }
-    api.wake.notify_one();
-    accepted(&record)
 }
 
 fn accepted(record: &MessageRecord) -> Response {
@@ -148,7 +70,7 @@ pub async fn get(State(api): State<MessagesApi>, Path(id): Path<String>) -> Resp
     let Ok(id) = MessageId::parse(&id) else {
         return error(StatusCode::NOT_FOUND, "no such message", None);
     };
-    match api.store.get(&id).await {
+    match api.acceptor.store.get(&id).await {
         Ok(Some(view)) => (StatusCode::OK, Json(view_json(&view))).into_response(),
         Ok(None) => error(StatusCode::NOT_FOUND, "no such message", None),
         Err(err) => {
@@ -186,12 +108,4 @@ fn view_json(view: &crate::store::MessageView) -> serde_json::Value {
         "parts": parts,
         "history": history,
     })
-}
-
-/// The field serde named in an "unknown field `x`" or "missing field `x`"
-/// message.
-fn unknown_field(text: &str) -> Option<String> {
-    let start = text.find('`')? + 1;
-    let len = text[start..].find('`')?;
-    Some(text[start..start + len].to_owned())
 }

@@ -51,6 +51,7 @@ pub struct BindMetrics {
     throttled: Family<AccountLabels, Counter>,
     rate: Family<AccountLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
     resubmitted: Family<AccountLabels, Counter>,
+    observer_dropped: Counter,
 }
 
 fn bind(id: &BindId) -> BindLabels {
@@ -73,6 +74,7 @@ impl BindMetrics {
             throttled: Family::default(),
             rate: Family::default(),
             resubmitted: Family::default(),
+            observer_dropped: Counter::default(),
         };
         registry.register("bind_up", "1 while the bind is bound", m.bound.clone());
         registry.register("bind_window_in_use", "Requests outstanding on the bind", m.in_flight.clone());
@@ -101,6 +103,11 @@ impl BindMetrics {
             "resubmitted",
             "Parts sent again after their bind dropped before the SMSC answered",
             m.resubmitted.clone(),
+        );
+        registry.register(
+            "observer_dropped",
+            "Bind up/down changes not told because the observer's queue was full",
+            m.observer_dropped.clone(),
         );
         m
     }
@@ -164,6 +171,10 @@ impl BindMetrics {
         // At 0 from the account's first rate on (see `set_bound`).
         self.throttled.get_or_create(&labels).inc_by(0);
         self.resubmitted.get_or_create(&labels).inc_by(0);
+    }
+
+    pub(crate) fn observer_dropped(&self) {
+        self.observer_dropped.inc();
     }
 
     pub(crate) fn resubmitted(&self, account: &str) {

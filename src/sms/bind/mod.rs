@@ -14,6 +14,7 @@ pub mod driver;
 pub mod handle;
 pub mod leases;
 pub mod metrics;
+pub mod observer;
 pub mod pool;
 pub mod rate;
 #[cfg(feature = "redis")]
@@ -27,6 +28,7 @@ pub use driver::BindEnd;
 pub use handle::{BindHandle, BindId, InboundRequest, Responder, SubmitError, SubmitOutcome};
 pub use leases::{Lease, LeaseError, LocalSlots, SlotLeases};
 pub use metrics::BindMetrics;
+pub use observer::{BindChange, BindObserver, BindState};
 pub use pool::{AccountPool, PoolPolicy, RouteError, is_throttle};
 #[cfg(feature = "redis")]
 pub use redis_slots::RedisSlots;
@@ -44,6 +46,8 @@ use tokio_util::task::TaskTracker;
 #[derive(Debug, Clone)]
 pub struct BindEngine {
     pools: BTreeMap<String, AccountPool>,
+    /// Connections wanted per account.
+    wanted: BTreeMap<String, usize>,
     stop: CancellationToken,
     tasks: TaskTracker,
 }
@@ -60,8 +64,23 @@ impl BindEngine {
         metrics: BindMetrics,
         stop: CancellationToken,
     ) -> Result<Self, connect::ConnectError> {
+        Self::start_observed(settings, role, leases, inbound, metrics, stop, BindObserver::none())
+    }
+
+    /// [`BindEngine::start`], telling `observer` of every bind that comes
+    /// up or goes down.
+    pub fn start_observed<L: SlotLeases>(
+        settings: &SmppSettings,
+        role: Role,
+        leases: Arc<L>,
+        inbound: mpsc::Sender<InboundRequest>,
+        metrics: BindMetrics,
+        stop: CancellationToken,
+        observer: BindObserver,
+    ) -> Result<Self, connect::ConnectError> {
         let tasks = TaskTracker::new();
         let mut pools = BTreeMap::new();
+        let mut wanted = BTreeMap::new();
         let takes_traffic = role == Role::Active || settings.passive_takes_traffic;
         for (name, account) in &settings.accounts {
             let policy = PoolPolicy {
@@ -86,6 +105,7 @@ impl BindEngine {
                     (0..account.binds).flat_map(|_| [BindKind::Transmitter, BindKind::Receiver]).collect()
                 }
             };
+            wanted.insert(name.clone(), kinds.len());
             for kind in kinds {
                 let slot = slot::SlotTask {
                     account: name.as_str().into(),
@@ -97,6 +117,7 @@ impl BindEngine {
                     pool: pool.clone(),
                     inbound: inbound.clone(),
                     metrics: metrics.clone(),
+                    observer: observer.clone(),
                     max_pdu_len: settings.max_pdu_len,
                     stop: stop.clone(),
                 };
@@ -105,7 +126,13 @@ impl BindEngine {
             pools.insert(name.clone(), pool);
         }
         tasks.close();
-        Ok(Self { pools, stop, tasks })
+        Ok(Self { pools, wanted, stop, tasks })
+    }
+
+    /// Binds `account` asks for on this instance (one connection each:
+    /// a transmitter and a receiver count as two); 0 for no such account.
+    pub fn wanted(&self, account: &str) -> usize {
+        self.wanted.get(account).copied().unwrap_or(0)
     }
 
     /// The pool of `account`.

@@ -7,6 +7,7 @@ use super::driver::{BindEnd, DriverParts, drive};
 use super::handle::{BindHandle, BindId, InboundRequest, Shared};
 use super::leases::{Lease, SlotLeases};
 use super::metrics::BindMetrics;
+use super::observer::{BindChange, BindObserver, BindState, end_reason};
 use super::pool::AccountPool;
 use crate::settings::SmppAccount;
 use crate::smpp::pdu::CommandStatus;
@@ -28,6 +29,7 @@ pub(super) struct SlotTask<L> {
     pub(super) pool: AccountPool,
     pub(super) inbound: mpsc::Sender<InboundRequest>,
     pub(super) metrics: BindMetrics,
+    pub(super) observer: BindObserver,
     pub(super) max_pdu_len: u32,
     pub(super) stop: CancellationToken,
 }
@@ -142,6 +144,8 @@ impl<L: SlotLeases> SlotTask<L> {
                         self.metrics.connect(id, "bound");
                         tracing::info!(peer = ?peer, "bind up");
                         self.pool.add(BindHandle { shared: shared.clone(), commands: tx.clone() });
+                        let peer = peer.map(|p| p.to_string());
+                        self.tell(id, BindState::Up { peer });
                     }
                 }
                 _ = renew.tick() => match self.leases.renew(lease).await {
@@ -166,6 +170,13 @@ impl<L: SlotLeases> SlotTask<L> {
                 tracing::warn!(end = ?other, "bind lost");
             }
         }
+        if was_bound {
+            self.tell(id, BindState::Down { reason: end_reason(&end) });
+        }
         Ok((end, was_bound))
+    }
+
+    fn tell(&self, id: &BindId, state: BindState) {
+        self.observer.tell(BindChange { id: id.clone(), kind: self.kind, state });
     }
 }
