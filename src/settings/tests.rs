@@ -235,6 +235,8 @@ fn kafka_tls_settings_are_checked() {
         let err = Settings::load_from(None, env(vars)).unwrap_err();
         assert_eq!(&err.key, key, "{vars:?}: {err}");
     }
+}
+
 /// A fake master key for tests only.
 const FAKE_MASTER_KEY: &str = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
 
