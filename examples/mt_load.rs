@@ -65,17 +65,35 @@ struct Conn {
 
 impl Conn {
     fn request(&mut self, method: &str, path: &str, key: &str, body: &str) -> std::io::Result<(u16, String)> {
-        for attempt in 0..2 {
-            match self.try_request(method, path, key, body) {
-                Ok(r) => return Ok(r),
-                Err(e) if attempt == 1 => return Err(e),
-                Err(_) => self.reader = None,
+        let reused = self.reader.is_some();
+        match self.try_request(method, path, key, body) {
+            // A kept connection the server had closed while idle: once more.
+            // Never after a timeout: the request may have been served.
+            Err(e)
+                if reused
+                    && matches!(
+                        e.kind(),
+                        std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::BrokenPipe
+                    ) =>
+            {
+                self.reader = None;
+                self.try_request(method, path, key, body)
             }
+            Err(e) => {
+                self.reader = None;
+                Err(e)
+            }
+            ok => ok,
         }
-        Err(std::io::Error::other("unreachable"))
     }
 
-    fn try_request(&mut self, method: &str, path: &str, key: &str, body: &str) -> std::io::Result<(u16, String)> {
+    fn try_request(
+        &mut self,
+        method: &str,
+        path: &str,
+        key: &str,
+        body: &str,
+    ) -> std::io::Result<(u16, String)> {
         if self.reader.is_none() {
             let s = TcpStream::connect_timeout(&self.addr, Duration::from_secs(2))?;
             s.set_read_timeout(Some(Duration::from_secs(30)))?;
@@ -91,7 +109,9 @@ impl Conn {
             body.len()
         )?;
         let mut line = String::new();
-        reader.read_line(&mut line)?;
+        if reader.read_line(&mut line)? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
         let status = line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
         let mut len = 0usize;
         let mut close = false;

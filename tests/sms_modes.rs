@@ -5,9 +5,9 @@
 //! come over different binds and are reassembled into one event.
 #![allow(clippy::unwrap_used)]
 
-mod support;
 #[path = "support/pipeline.rs"]
 mod pipeline;
+mod support;
 
 use pipeline::{
     GatewaySpec, Messages, bound, consume, create_topics, metrics, mt_body, post_all, run_tag, tally,
@@ -40,12 +40,21 @@ async fn transmitter_and_receiver_binds_carry_mt_out_and_receipts_in() {
     let database = tag.clone();
     let (mut gw, posted) = tokio::task::spawn_blocking(move || {
         let mut gw = spec.start("txrx-a");
-        if let Err(e) = wait_until(Duration::from_secs(20), "transmitter and receiver up", || bound(&gw) == 2.0) {
+        if let Err(e) =
+            wait_until(Duration::from_secs(20), "transmitter and receiver up", || bound(&gw) == 2.0)
+        {
             panic!("{e}\n{}", gw.last_logs(30));
         }
         let body = Arc::new(move |n: usize| mt_body(&tag, n));
-        let posted =
-            post_all(&[gw.http], MESSAGES, 4, body, Arc::new(|_| Some(0)), Arc::new(AtomicBool::new(false)), Duration::from_secs(60));
+        let posted = post_all(
+            &[gw.http],
+            MESSAGES,
+            4,
+            body,
+            Arc::new(|_| Some(0)),
+            Arc::new(AtomicBool::new(false)),
+            Duration::from_secs(60),
+        );
         (gw, posted)
     })
     .await
@@ -96,7 +105,13 @@ async fn concatenated_mo_parts_over_several_binds_become_one_event_with_the_whol
     let source = format!("4477{:08}", std::process::id() % 100_000_000);
     let sim = SmscSim::start(SimConfig {
         accounts: vec![SimAccount { system_id: "simgate".into(), password: "pw".into(), max_binds: 4 }],
-        mo: Some(MoPlan { rate: 4.0, parts: 3, text: MO_TEXT.to_owned(), source_addr: source.clone(), ..MoPlan::default() }),
+        mo: Some(MoPlan {
+            rate: 4.0,
+            parts: 3,
+            text: MO_TEXT.to_owned(),
+            source_addr: source.clone(),
+            ..MoPlan::default()
+        }),
         ..SimConfig::default()
     })
     .await
@@ -104,7 +119,8 @@ async fn concatenated_mo_parts_over_several_binds_become_one_event_with_the_whol
     let prefix = format!("{tag}.");
     let brokers = stack("SIMGATE__KAFKA__BROKERS");
     create_topics(&brokers, &prefix);
-    let spec = GatewaySpec::new(&tag, sim.local_addr().port(), &tag).with("SIMGATE__EVENTS__TOPIC_PREFIX", &prefix);
+    let spec =
+        GatewaySpec::new(&tag, sim.local_addr().port(), &tag).with("SIMGATE__EVENTS__TOPIC_PREFIX", &prefix);
     let mut gw = tokio::task::spawn_blocking(move || {
         let mut gw = spec.start("mo-a");
         if let Err(e) = wait_until(Duration::from_secs(20), "2 binds up", || bound(&gw) == 2.0) {
@@ -141,7 +157,8 @@ async fn concatenated_mo_parts_over_several_binds_become_one_event_with_the_whol
     }
     // Every part was stored on the way: two waits per message.
     assert!(
-        support::metric_sum_where(&scrape, "simgate_inbound_mo_total", "outcome=\"part_stored\"") >= 2.0 * WANT as f64,
+        support::metric_sum_where(&scrape, "simgate_inbound_mo_total", "outcome=\"part_stored\"")
+            >= 2.0 * WANT as f64,
         "{detail}\n{scrape}"
     );
     let exit = tokio::task::spawn_blocking(move || {

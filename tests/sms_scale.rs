@@ -11,9 +11,9 @@
 //! runs into its timeout rather than a quick connection refusal.
 #![allow(clippy::unwrap_used)]
 
-mod support;
 #[path = "support/pipeline.rs"]
 mod pipeline;
+mod support;
 
 use pipeline::{
     GatewaySpec, Messages, PrivateBroker, bound, consume, create_topics, metrics, mt_body, post_all, run_tag,
@@ -36,7 +36,9 @@ fn message_count() -> usize {
 /// How long the broker stays stopped; `SIMGATE_SCALE_OUTAGE_SECS` may
 /// change it for a local run.
 fn outage() -> Duration {
-    Duration::from_secs(std::env::var("SIMGATE_SCALE_OUTAGE_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(20))
+    Duration::from_secs(
+        std::env::var("SIMGATE_SCALE_OUTAGE_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(20),
+    )
 }
 
 /// The simulator's stats and each gateway's last log lines.
@@ -57,7 +59,9 @@ fn watch_binds(addrs: [SocketAddr; 2], stop: Arc<AtomicBool>) -> std::thread::Jo
             let up: Vec<f64> = addrs
                 .iter()
                 .map(|a| {
-                    http_get(*a, "/metrics").map(|r| metric_sum(&r.body, "simgate_smpp_bind_up")).unwrap_or(0.0)
+                    http_get(*a, "/metrics")
+                        .map(|r| metric_sum(&r.body, "simgate_smpp_bind_up"))
+                        .unwrap_or(0.0)
                 })
                 .collect();
             most[0] = most[0].max(up[0]);
@@ -132,7 +136,15 @@ async fn ten_thousand_messages_through_two_instances_survive_a_broker_outage() {
                 Some(n % 2)
             });
             let body = Arc::new(move |n: usize| mt_body(&tag, n));
-            post_all(&addrs, count, 8, body, route, Arc::new(AtomicBool::new(false)), Duration::from_secs(150))
+            post_all(
+                &addrs,
+                count,
+                8,
+                body,
+                route,
+                Arc::new(AtomicBool::new(false)),
+                Duration::from_secs(150),
+            )
         })
     };
     // The outage, a third of the way in.
@@ -154,12 +166,17 @@ async fn ten_thousand_messages_through_two_instances_survive_a_broker_outage() {
     );
     let mut failures: Vec<String> = Vec::new();
     if !posted.refused.is_empty() {
-        failures.push(format!("{} requests refused, first: {:?}", posted.refused.len(), &posted.refused[..1]));
+        failures.push(format!(
+            "{} requests refused, first: {:?}",
+            posted.refused.len(),
+            &posted.refused[..1]
+        ));
         // The rest would only wait out their deadlines.
         panic!("{}\n{}", failures.join("\n"), diagnostics(&sim, &mut gateways));
     }
     if resumed_at <= paused_at && !outage().is_zero() {
-        failures.push(format!("no traffic during the outage (stopped at {paused_at}, resumed at {resumed_at})"));
+        failures
+            .push(format!("no traffic during the outage (stopped at {paused_at}, resumed at {resumed_at})"));
     }
 
     // Every message reaches its final state.
@@ -230,7 +247,8 @@ async fn ten_thousand_messages_through_two_instances_survive_a_broker_outage() {
     let stats = sim.stats();
     let peak = stats.binds["simgate"].peak;
     if peak > 4 || most[0] > 3.0 || most[1] > 3.0 || most[0] < 1.0 || most[1] < 1.0 {
-        failures.push(format!("binds: SMSC peak {peak}, instance a at most {}, b at most {}", most[0], most[1]));
+        failures
+            .push(format!("binds: SMSC peak {peak}, instance a at most {}, b at most {}", most[0], most[1]));
     }
     // Receipts: the simulator sent one for each message, every one matched.
     let scrapes: Vec<String> = gateways.iter().map(metrics).collect();
@@ -239,7 +257,10 @@ async fn ten_thousand_messages_through_two_instances_survive_a_broker_outage() {
     let matched = sum("simgate_inbound_receipts_total", "outcome=\"matched\"");
     let outboxed = sum("simgate_events_published_total", "outcome=\"outbox\"");
     if stats.receipts_sent < count as u64 || stats.deliveries_dropped != 0 {
-        failures.push(format!("simulator sent {} receipts, dropped {}", stats.receipts_sent, stats.deliveries_dropped));
+        failures.push(format!(
+            "simulator sent {} receipts, dropped {}",
+            stats.receipts_sent, stats.deliveries_dropped
+        ));
     }
     if unmatched != 0.0 || matched < count as f64 {
         failures.push(format!("receipts matched {matched}, unmatched {unmatched}"));

@@ -449,7 +449,10 @@ impl SimConfig {
             if crate::smpp::text::gsm7::septet_len(&mo.text).is_none_or(|n| n > room)
                 || chars < usize::from(mo.parts)
             {
-                return bad("mo.text", "GSM 7-bit characters, at least one a part and short enough for mo.parts");
+                return bad(
+                    "mo.text",
+                    "GSM 7-bit characters, at least one a part and short enough for mo.parts",
+                );
             }
             if let Some(account) = &mo.account {
                 if !self.accounts.iter().any(|a| &a.system_id == account) {
@@ -500,7 +503,10 @@ mod tests {
         assert_eq!((mo.rate, mo.parts), (5.0, 3));
         let bad = SimConfig { mo: Some(MoPlan { parts: 0, ..MoPlan::default() }), ..SimConfig::default() };
         assert!(bad.validate().unwrap_err().to_string().contains("mo.parts"));
-        let short = SimConfig { mo: Some(MoPlan { parts: 9, text: "MO".into(), ..MoPlan::default() }), ..SimConfig::default() };
+        let short = SimConfig {
+            mo: Some(MoPlan { parts: 9, text: "MO".into(), ..MoPlan::default() }),
+            ..SimConfig::default()
+        };
         assert!(short.validate().unwrap_err().to_string().contains("mo.text"));
     }
 

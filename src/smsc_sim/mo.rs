@@ -63,7 +63,14 @@ pub(super) async fn run(hub: Arc<Hub>, plan: MoPlan) {
             for pdu in pdus {
                 hub.schedule(
                     at,
-                    DeliveryJob { kind: JobKind::Mo, account, origin: None, other_bind: false, attempts: 0, pdu },
+                    DeliveryJob {
+                        kind: JobKind::Mo,
+                        account,
+                        origin: None,
+                        other_bind: false,
+                        attempts: 0,
+                        pdu,
+                    },
                 );
             }
         }
@@ -86,9 +93,8 @@ pub enum MoBuildError {
 /// length 3, reference, total, sequence from 1), the text cut into nearly
 /// equal runs of characters (an escaped character never splits).
 pub fn mo_pdus(plan: &MoPlan, text: &str, n: u64) -> Result<Vec<Bytes>, MoBuildError> {
-    let encode = |t: &str| {
-        crate::smpp::text::gsm7::encode_unpacked(t).map_err(|e| MoBuildError::Text(e.to_string()))
-    };
+    let encode =
+        |t: &str| crate::smpp::text::gsm7::encode_unpacked(t).map_err(|e| MoBuildError::Text(e.to_string()));
     let src = plan.source_addr.as_bytes();
     let dst = plan.destination_addr.as_bytes();
     if plan.parts <= 1 {

@@ -90,7 +90,11 @@ impl SimMetrics {
         r.register("mo_sent", "MO deliver_sm sent", m.mo_sent.clone());
         r.register("deliveries_retried", "deliver_sm sent again", m.deliveries_retried.clone());
         r.register("deliveries_dropped", "Receipts and MO given up", m.deliveries_dropped.clone());
-        r.register("unbinds_received", "Bound sessions the ESME ended with unbind", m.unbinds_received.clone());
+        r.register(
+            "unbinds_received",
+            "Bound sessions the ESME ended with unbind",
+            m.unbinds_received.clone(),
+        );
         r.register("binds_lost", "Bound sessions that ended without unbind", m.binds_lost.clone());
         m
     }

@@ -286,8 +286,9 @@ impl HttpConn {
         Self { addr, stream: None }
     }
 
-    /// Sends one request and reads its response; on a connection the server
-    /// had closed, tries once more on a fresh one.
+    /// Sends one request and reads its response; on a kept connection the
+    /// server had closed (end of file, broken pipe), tries once more on a
+    /// fresh one.
     pub fn send(
         &mut self,
         method: &str,
@@ -298,7 +299,15 @@ impl HttpConn {
         let reused = self.stream.is_some();
         match self.try_send(method, path, headers, body) {
             Ok(r) => Ok(r),
-            Err(_) if reused => {
+            // Only a connection the server had closed while idle: a request
+            // that timed out may have been served, and must not go twice.
+            Err(e)
+                if reused
+                    && matches!(
+                        e.kind(),
+                        std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::BrokenPipe
+                    ) =>
+            {
                 self.stream = None;
                 self.try_send(method, path, headers, body)
             }

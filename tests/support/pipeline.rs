@@ -140,13 +140,15 @@ pub fn wait_until(within: Duration, what: &str, mut pred: impl FnMut() -> bool) 
 }
 
 /// The JSON body of MT message `n`: a unique text (the simulator counts a
-/// repeated text as a duplicate), one part, a receipt asked for.
+/// repeated text as a duplicate), one part, a receipt asked for, and an
+/// idempotency key, so a request sent again is one message.
 pub fn mt_body(tag: &str, n: usize) -> String {
     serde_json::json!({
         "destination": format!("+1555{:07}", n % 10_000_000),
         "source": "SIMGATE",
         "text": format!("{tag} message {n}"),
         "registered_delivery": true,
+        "idempotency_key": format!("{tag}-{n}"),
     })
     .to_string()
 }
@@ -293,8 +295,7 @@ pub async fn wait_states(
     let deadline = tokio::time::Instant::now() + within;
     loop {
         let all = messages.all().await;
-        let finished =
-            ids.iter().all(|id| all.get(id).is_some_and(|m| done.contains(&m.state.as_str())));
+        let finished = ids.iter().all(|id| all.get(id).is_some_and(|m| done.contains(&m.state.as_str())));
         if finished || tokio::time::Instant::now() >= deadline {
             return all;
         }
@@ -378,7 +379,12 @@ pub fn create_topics(broker: &str, prefix: &str) {
 /// Reads topic `topic` (3 partitions) of `broker` from the beginning,
 /// handing each event to `seen`, until `seen` returns `true` (enough) or
 /// `within` passes. Returns whether it was enough.
-pub async fn consume(broker: &str, topic: &str, within: Duration, mut seen: impl FnMut(Event) -> bool) -> bool {
+pub async fn consume(
+    broker: &str,
+    topic: &str,
+    within: Duration,
+    mut seen: impl FnMut(Event) -> bool,
+) -> bool {
     let consumer: StreamConsumer = ClientConfig::new()
         .set("bootstrap.servers", broker)
         .set("group.id", run_tag("scale-consumer"))

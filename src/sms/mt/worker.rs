@@ -16,7 +16,7 @@ use crate::smpp::receipt::MessageId as SmscMessageId;
 use crate::sms::bind::{AccountPool, RouteError, SubmitOutcome};
 use crate::sms::inbound::{Inbound, apply_parked};
 use crate::state::{PartRef, ReceiptCorrelation};
-use crate::store::{Content, MessageRecord, MessageStore, PartSeq};
+use crate::store::{Content, MessageRecord, MessageStore, PartOutcome, PartSeq};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, Semaphore};
@@ -125,10 +125,17 @@ impl MtWorker {
                 break;
             }
             let Some(part) = parts.get(usize::from(seq).saturating_sub(1)).cloned() else { continue };
-            if let Err(err) = self.store.record_part_sending(&record.id, seq).await {
-                tracing::warn!(message_id = %record.id, %err, "cannot mark a part sending; will retry");
-                let _ = self.store.release_claim(&record.id).await;
-                return;
+            match self.store.record_part_sending(&record.id, seq).await {
+                Ok(PartOutcome::Applied { .. }) => {}
+                // Not pending any more: this claim ran out and another round
+                // (of this or another instance) took the part, or it is
+                // settled. Sending it would submit it twice.
+                Ok(_) => continue,
+                Err(err) => {
+                    tracing::warn!(message_id = %record.id, %err, "cannot mark a part sending; will retry");
+                    let _ = self.store.release_claim(&record.id).await;
+                    return;
+                }
             }
             match self.pool.submit(part).await {
                 Ok(outcome) => self.settle(&record, seq, outcome).await,
