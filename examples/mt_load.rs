@@ -176,7 +176,8 @@ fn main() {
                         n % 10_000_000,
                         args.tag
                     );
-                    let conn = &mut conns[n % conns.len()];
+                    let which = n % conns.len();
+                    let conn = &mut conns[which];
                     if !matches!(conn.request("POST", "/v1/messages", &args.key, &body), Ok((202, _))) {
                         refused.fetch_add(1, Ordering::Relaxed);
                     }
