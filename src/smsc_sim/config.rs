@@ -307,6 +307,12 @@ pub struct MoPlan {
     /// Text; `{n}` is replaced by the message's number. GSM 7-bit default
     /// alphabet characters only (sent unpacked, data_coding 0).
     pub text: String,
+    /// Concatenated parts each message is sent in (1: a single
+    /// deliver_sm). Above 1 the text is cut into that many pieces, each
+    /// behind a UDH with IEI 0x00 (TS 23.040 9.2.3.24.1, esm_class UDHI
+    /// 0x40, SMPP v3.4 5.2.12); the parts leave together and may take
+    /// different binds.
+    pub parts: u8,
 }
 
 impl Default for MoPlan {
@@ -317,6 +323,7 @@ impl Default for MoPlan {
             source_addr: "447700900001".into(),
             destination_addr: "12345".into(),
             text: "MO {n}".into(),
+            parts: 1,
         }
     }
 }
@@ -432,8 +439,20 @@ impl SimConfig {
             if mo.destination_addr.is_empty() || mo.destination_addr.len() > 20 {
                 return bad("mo.destination_addr", "1 to 20 characters");
             }
-            if crate::smpp::text::gsm7::septet_len(&mo.text).is_none_or(|n| n > 140) {
-                return bad("mo.text", "GSM 7-bit characters, short enough for one message");
+            if mo.parts == 0 {
+                return bad("mo.parts", "at least 1");
+            }
+            // Each part carries a 6-octet UDH; unpacked septets take an
+            // octet each, so a part holds 134 (140 without a UDH).
+            let room = if mo.parts == 1 { 140 } else { usize::from(mo.parts) * 134 };
+            let chars = mo.text.chars().count();
+            if crate::smpp::text::gsm7::septet_len(&mo.text).is_none_or(|n| n > room)
+                || chars < usize::from(mo.parts)
+            {
+                return bad(
+                    "mo.text",
+                    "GSM 7-bit characters, at least one a part and short enough for mo.parts",
+                );
             }
             if let Some(account) = &mo.account {
                 if !self.accounts.iter().any(|a| &a.system_id == account) {
@@ -471,6 +490,7 @@ mod tests {
             id_variant = { decimal = { width = 12 } }
             [mo]
             rate = 5.0
+            parts = 3
             "#,
         )
         .unwrap();
@@ -479,7 +499,15 @@ mod tests {
         assert_eq!(c.error_status, CommandStatus::ESME_RTHROTTLED);
         assert_eq!(c.receipts.id_variant, IdVariant::Decimal { width: 12 });
         assert_eq!(c.receipts.mix.undeliverable, 2);
-        assert_eq!(c.mo.unwrap().rate, 5.0);
+        let mo = c.mo.unwrap();
+        assert_eq!((mo.rate, mo.parts), (5.0, 3));
+        let bad = SimConfig { mo: Some(MoPlan { parts: 0, ..MoPlan::default() }), ..SimConfig::default() };
+        assert!(bad.validate().unwrap_err().to_string().contains("mo.parts"));
+        let short = SimConfig {
+            mo: Some(MoPlan { parts: 9, text: "MO".into(), ..MoPlan::default() }),
+            ..SimConfig::default()
+        };
+        assert!(short.validate().unwrap_err().to_string().contains("mo.text"));
     }
 
     #[test]

@@ -100,7 +100,7 @@ where
         }
     }
     let _ = wr.flush().await;
-    session.close(st);
+    session.close_connection(st);
     lock(&hub.conns).remove(&id);
     // Whatever this bind still owed goes to another bind of the account.
     rx.close();

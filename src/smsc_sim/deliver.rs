@@ -139,6 +139,15 @@ pub fn mo_pdu(source: &[u8], destination: &[u8], septets: &[u8]) -> Result<Bytes
     Ok(Bytes::from(Pdu::new(CommandStatus::ESME_ROK, 0, Body::DeliverSm(body)).to_vec()?))
 }
 
+/// One part of a concatenated MO: `user_data` starts with its UDH, so
+/// esm_class carries UDHI (0x40, SMPP v3.4 5.2.12); data_coding 0.
+pub fn mo_part_pdu(source: &[u8], destination: &[u8], user_data: &[u8]) -> Result<Bytes, PduError> {
+    let short_message =
+        ShortMessage::new(user_data).map_err(|_| PduError::TooLarge { len: user_data.len() })?;
+    let body = sm_fields((1, 1, source), (0, 1, destination), 0x40, 0, short_message);
+    Ok(Bytes::from(Pdu::new(CommandStatus::ESME_ROK, 0, Body::DeliverSm(body)).to_vec()?))
+}
+
 fn sm_fields<'a>(
     source: (u8, u8, &'a [u8]),
     destination: (u8, u8, &'a [u8]),

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use super::config::MoPlan;
 use super::connection::now;
-use super::deliver::{DeliveryJob, JobKind, mo_pdu};
+use bytes::Bytes;
+
+use super::deliver::{DeliveryJob, JobKind, mo_part_pdu, mo_pdu};
 use super::hub::Hub;
 
 /// Longest wait between two generator wakeups; at high rates several
@@ -51,15 +53,15 @@ pub(super) async fn run(hub: Arc<Hub>, plan: MoPlan) {
         for _ in 0..n {
             sent += 1;
             let text = mo_text(&plan.text, sent);
-            let septets = match crate::smpp::text::gsm7::encode_unpacked(&text) {
-                Ok(s) => s,
+            let pdus = match mo_pdus(&plan, &text, sent) {
+                Ok(p) => p,
                 Err(err) => {
-                    tracing::warn!(%err, "smsc-sim: MO text is not GSM 7-bit");
+                    tracing::warn!(%err, "smsc-sim: cannot build an MO message");
                     return;
                 }
             };
-            match mo_pdu(plan.source_addr.as_bytes(), plan.destination_addr.as_bytes(), &septets) {
-                Ok(pdu) => hub.schedule(
+            for pdu in pdus {
+                hub.schedule(
                     at,
                     DeliveryJob {
                         kind: JobKind::Mo,
@@ -69,14 +71,48 @@ pub(super) async fn run(hub: Arc<Hub>, plan: MoPlan) {
                         attempts: 0,
                         pdu,
                     },
-                ),
-                Err(err) => {
-                    tracing::warn!(%err, "smsc-sim: cannot build an MO message");
-                    return;
-                }
+                );
             }
         }
     }
+}
+
+/// Why an MO message cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub enum MoBuildError {
+    /// A character outside the GSM 7-bit default alphabet.
+    #[error("MO text is not GSM 7-bit: {0}")]
+    Text(String),
+    /// The PDU does not encode (a part too long).
+    #[error("MO PDU: {0}")]
+    Pdu(#[from] crate::smpp::pdu::PduError),
+}
+
+/// The deliver_sm of MO number `n` with `text`: one, or `plan.parts`
+/// parts each behind a concatenation UDH (TS 23.040 9.2.3.24.1: IEI 0x00,
+/// length 3, reference, total, sequence from 1), the text cut into nearly
+/// equal runs of characters (an escaped character never splits).
+pub fn mo_pdus(plan: &MoPlan, text: &str, n: u64) -> Result<Vec<Bytes>, MoBuildError> {
+    let encode =
+        |t: &str| crate::smpp::text::gsm7::encode_unpacked(t).map_err(|e| MoBuildError::Text(e.to_string()));
+    let src = plan.source_addr.as_bytes();
+    let dst = plan.destination_addr.as_bytes();
+    if plan.parts <= 1 {
+        return Ok(vec![mo_pdu(src, dst, &encode(text)?)?]);
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let total = usize::from(plan.parts);
+    let run = chars.len().div_ceil(total).max(1);
+    let reference = (n % 256) as u8;
+    let mut pdus = Vec::with_capacity(total);
+    for (i, piece) in chars.chunks(run).enumerate() {
+        let seq = u8::try_from(i + 1).unwrap_or(u8::MAX);
+        let piece: String = piece.iter().collect();
+        let mut user_data = vec![0x05, 0x00, 0x03, reference, plan.parts, seq];
+        user_data.extend_from_slice(&encode(&piece)?);
+        pdus.push(mo_part_pdu(src, dst, &user_data)?);
+    }
+    Ok(pdus)
 }
 
 #[cfg(test)]
@@ -90,5 +126,32 @@ mod tests {
         assert_eq!(due_count(0.5, Duration::from_secs(5), 1), 1);
         assert_eq!(due_count(1e6, Duration::from_secs(3600), 0), MAX_PER_TICK);
         assert_eq!(mo_text("MO {n}", 7), "MO 7");
+    }
+
+    #[test]
+    fn a_multi_part_mo_carries_the_whole_text_in_numbered_parts() {
+        use crate::smpp::pdu::{Body, decode};
+        use crate::smpp::text::parse_udh;
+        let plan = MoPlan { parts: 3, ..MoPlan::default() };
+        let text = "A long MO {n} that needs three parts; brackets [escape] stay whole".replace("{n}", "258");
+        let pdus = mo_pdus(&plan, &text, 258).unwrap();
+        assert_eq!(pdus.len(), 3);
+        let mut joined = Vec::new();
+        for (i, bytes) in pdus.iter().enumerate() {
+            let pdu = decode(bytes).unwrap();
+            let Body::DeliverSm(b) = &pdu.body else { panic!("{pdu:?}") };
+            assert_eq!(b.esm_class, 0x40, "UDHI set");
+            let (udh, rest) = parse_udh(b.short_message.as_bytes()).unwrap();
+            let c = udh.concat().unwrap();
+            assert_eq!((c.total, c.seq), (3, u8::try_from(i + 1).unwrap()));
+            assert_eq!(c.reference, crate::smpp::text::ConcatRef::Udh8(2), "258 mod 256");
+            joined.extend_from_slice(rest);
+        }
+        let back = crate::smpp::text::Encoding::Gsm7.decode(&joined).unwrap();
+        assert_eq!(back, text);
+        let single = mo_pdus(&MoPlan::default(), "MO 1", 1).unwrap();
+        let pdu = decode(&single[0]).unwrap();
+        let Body::DeliverSm(b) = &pdu.body else { panic!("{pdu:?}") };
+        assert_eq!((single.len(), b.esm_class, b.short_message.as_bytes()), (1, 0, &b"MO 1"[..]));
     }
 }

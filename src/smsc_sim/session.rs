@@ -190,6 +190,9 @@ impl SmscSession {
             Body::EnquireLink => self.write(&Pdu::new(CommandStatus::ESME_ROK, seq, Body::EnquireLinkResp)),
             Body::Unbind => {
                 // v3.4 4.2: answer, then the ESME closes; so does the sim.
+                if self.bound_account.is_some() {
+                    st.metrics.unbinds_received.inc();
+                }
                 self.write(&Pdu::new(CommandStatus::ESME_ROK, seq, Body::UnbindResp));
                 self.close(st);
             }
@@ -354,6 +357,15 @@ impl SmscSession {
             SmscBindState::Unbinding | SmscBindState::Closed => {}
             SmscBindState::Open => self.close(st),
         }
+    }
+
+    /// Ends a session whose connection is gone: a bind still held had no
+    /// unbind exchange and counts as lost. Idempotent.
+    pub fn close_connection(&mut self, st: &SimState) {
+        if self.bound_account.is_some() && self.state != SmscBindState::Unbinding {
+            st.metrics.binds_lost.inc();
+        }
+        self.close(st);
     }
 
     /// Marks the session closed and frees its bind. Idempotent.

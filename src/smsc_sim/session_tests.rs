@@ -140,3 +140,22 @@ fn an_idle_unbound_connection_is_closed_after_the_bind_timeout() {
     s.handle_timeout(at(t0, 2000), &st);
     assert!(s.is_closed());
 }
+
+#[test]
+fn an_esme_unbind_counts_as_unbind_and_a_vanished_bind_as_lost() {
+    let st = state(|_| {});
+    let t0 = Instant::now();
+    let mut a = SmscSession::new(1, at(t0, 0), &st);
+    bind(&mut a, at(t0, 0), &st);
+    feed(&mut a, at(t0, 5), &st, Pdu::new(CommandStatus::ESME_ROK, 2, Body::Unbind));
+    assert_eq!(written(&mut a), vec![(CommandId::UnbindResp, CommandStatus::ESME_ROK, 2)]);
+    a.close_connection(&st);
+    let mut b = SmscSession::new(2, at(t0, 0), &st);
+    bind(&mut b, at(t0, 0), &st);
+    b.close_connection(&st);
+    b.close_connection(&st);
+    let mut c = SmscSession::new(3, at(t0, 0), &st);
+    c.close_connection(&st);
+    assert_eq!((st.metrics.unbinds_received.get(), st.metrics.binds_lost.get()), (1, 1));
+    assert_eq!(lock(&st.registry).counts(0).now, 0, "both binds released");
+}

@@ -90,6 +90,8 @@ impl SimState {
             mo_sent: m.mo_sent.get(),
             deliveries_retried: m.deliveries_retried.get(),
             deliveries_dropped: m.deliveries_dropped.get(),
+            unbinds_received: m.unbinds_received.get(),
+            binds_lost: m.binds_lost.get(),
         }
     }
 }

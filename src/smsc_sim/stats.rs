@@ -57,6 +57,11 @@ pub struct SimMetrics {
     pub deliveries_retried: Counter,
     /// Receipts and MO given up: out of tries, or the pending queue full.
     pub deliveries_dropped: Counter,
+    /// Bound sessions the ESME ended with unbind (v3.4 4.2).
+    pub unbinds_received: Counter,
+    /// Bound sessions that ended without an unbind exchange: the peer
+    /// closed, the sim dropped it, or a timeout.
+    pub binds_lost: Counter,
 }
 
 impl SimMetrics {
@@ -96,6 +101,12 @@ impl SimMetrics {
         r.register("mo_sent", "MO deliver_sm sent", m.mo_sent.clone());
         r.register("deliveries_retried", "deliver_sm sent again", m.deliveries_retried.clone());
         r.register("deliveries_dropped", "Receipts and MO given up", m.deliveries_dropped.clone());
+        r.register(
+            "unbinds_received",
+            "Bound sessions the ESME ended with unbind",
+            m.unbinds_received.clone(),
+        );
+        r.register("binds_lost", "Bound sessions that ended without unbind", m.binds_lost.clone());
         m
     }
 }
@@ -136,6 +147,10 @@ pub struct SimStats {
     pub deliveries_retried: u64,
     /// Receipts and MO given up.
     pub deliveries_dropped: u64,
+    /// Bound sessions the ESME ended with unbind.
+    pub unbinds_received: u64,
+    /// Bound sessions that ended without an unbind exchange.
+    pub binds_lost: u64,
 }
 
 impl SimStats {
@@ -143,7 +158,7 @@ impl SimStats {
     pub fn line(&self) -> String {
         let binds: usize = self.binds.values().map(|b| b.now).sum();
         format!(
-            "binds={binds} submits={} dup={} throttled={} errors={} receipts={} mo={} retried={} dropped={}",
+            "binds={binds} submits={} dup={} throttled={} errors={} receipts={} mo={} retried={} dropped={} unbinds={} lost={}",
             self.submits_accepted,
             self.duplicate_submits,
             self.throttled,
@@ -151,7 +166,9 @@ impl SimStats {
             self.receipts_sent,
             self.mo_sent,
             self.deliveries_retried,
-            self.deliveries_dropped
+            self.deliveries_dropped,
+            self.unbinds_received,
+            self.binds_lost
         )
     }
 }

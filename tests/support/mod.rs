@@ -247,3 +247,140 @@ fn read_response(stream: &mut TcpStream) -> std::io::Result<HttpResponse> {
         .collect();
     Ok(HttpResponse { status, headers, body: body.to_owned() })
 }
+
+impl Gateway {
+    /// Moves the log lines that arrived so far into `log_lines`.
+    pub fn drain_logs(&mut self) {
+        self.log_lines.extend(self.logs.try_iter());
+    }
+
+    /// The last `n` log lines, for a failure message.
+    pub fn last_logs(&mut self, n: usize) -> String {
+        self.drain_logs();
+        let from = self.log_lines.len().saturating_sub(n);
+        self.log_lines[from..].join("\n")
+    }
+}
+
+/// The sum of the samples of metric `name` whose label set contains
+/// `label` (e.g. `outcome="unmatched"`).
+pub fn metric_sum_where(text: &str, name: &str, label: &str) -> f64 {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with('{'))
+        .filter(|l| l.split_once('}').is_some_and(|(labels, _)| labels.contains(label)))
+        .filter_map(|l| l.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()))
+        .sum()
+}
+
+/// An HTTP/1.1 connection kept alive across requests (bodies framed by
+/// Content-Length); reconnects once when the server closed it.
+pub struct HttpConn {
+    addr: SocketAddr,
+    stream: Option<BufReader<TcpStream>>,
+}
+
+impl HttpConn {
+    /// A connection to `addr`, opened on first use.
+    pub fn new(addr: SocketAddr) -> Self {
+        Self { addr, stream: None }
+    }
+
+    /// Sends one request and reads its response; on a kept connection the
+    /// server had closed (end of file, broken pipe), tries once more on a
+    /// fresh one.
+    pub fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> std::io::Result<HttpResponse> {
+        let reused = self.stream.is_some();
+        match self.try_send(method, path, headers, body) {
+            Ok(r) => Ok(r),
+            // Only a connection the server had closed while idle: a request
+            // that timed out may have been served, and must not go twice.
+            Err(e)
+                if reused
+                    && matches!(
+                        e.kind(),
+                        std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::BrokenPipe
+                    ) =>
+            {
+                self.stream = None;
+                self.try_send(method, path, headers, body)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn try_send(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> std::io::Result<HttpResponse> {
+        if self.stream.is_none() {
+            let stream = TcpStream::connect_timeout(&self.addr, Duration::from_secs(2))?;
+            stream.set_read_timeout(Some(Duration::from_secs(15)))?;
+            stream.set_nodelay(true)?;
+            self.stream = Some(BufReader::new(stream));
+        }
+        let reader = self.stream.as_mut().ok_or_else(|| std::io::Error::other("no connection"))?;
+        let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\n{extra}Content-Length: {}\r\n\r\n{body}",
+            self.addr,
+            body.len()
+        );
+        let result = reader.get_mut().write_all(request.as_bytes()).and_then(|()| read_framed(reader));
+        match result {
+            Ok((resp, close)) => {
+                if close {
+                    self.stream = None;
+                }
+                Ok(resp)
+            }
+            Err(e) => {
+                self.stream = None;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Reads one Content-Length framed response; `true` when the server said
+/// it closes the connection.
+fn read_framed(reader: &mut BufReader<TcpStream>) -> std::io::Result<(HttpResponse, bool)> {
+    let mut line = String::new();
+    if reader.read_line(&mut line)? == 0 {
+        return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed"));
+    }
+    let status = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("bad status line {line:?}")))?;
+    let mut headers = Vec::new();
+    loop {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 {
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "headers cut short"));
+        }
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = l.split_once(':') {
+            headers.push((k.trim().to_owned(), v.trim().to_owned()));
+        }
+    }
+    let resp = HttpResponse { status, headers, body: String::new() };
+    let len: usize = resp.header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let close = resp.header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"));
+    let mut body = vec![0; len];
+    reader.read_exact(&mut body)?;
+    Ok((HttpResponse { body: String::from_utf8_lossy(&body).into_owned(), ..resp }, close))
+}

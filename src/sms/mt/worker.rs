@@ -25,7 +25,7 @@ use crate::sms::bind::handle::LateWait;
 use crate::sms::bind::{AccountPool, RouteError, SubmitOutcome};
 use crate::sms::inbound::{Inbound, apply_parked};
 use crate::state::{PartRef, ReceiptCorrelation};
-use crate::store::{Content, MessageRecord, MessageStore, PartSeq};
+use crate::store::{Content, MessageRecord, MessageStore, PartOutcome, PartSeq};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
@@ -164,10 +164,17 @@ impl MtWorker {
                 self.expire(&record).await;
                 break;
             }
-            if let Err(err) = self.store.record_part_sending(&record.id, seq).await {
-                tracing::warn!(message_id = %record.id, %err, "cannot mark a part sending; will retry");
-                let _ = self.store.release_claim(&record.id).await;
-                return;
+            match self.store.record_part_sending(&record.id, seq).await {
+                Ok(PartOutcome::Applied { .. }) => {}
+                // Not pending any more: this claim ran out and another round
+                // (of this or another instance) took the part, or it is
+                // settled. Sending it would submit it twice.
+                Ok(_) => continue,
+                Err(err) => {
+                    tracing::warn!(message_id = %record.id, %err, "cannot mark a part sending; will retry");
+                    let _ = self.store.release_claim(&record.id).await;
+                    return;
+                }
             }
             match self.pool.submit_watching(part).await {
                 Ok((outcome, late)) => {
