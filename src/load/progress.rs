@@ -1,0 +1,48 @@
+//! The live progress line: sent, rate and errors, redrawn on a terminal
+//! only (hidden when stderr is not a TTY, so logs and CI output stay
+//! clean).
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::time::Duration;
+
+/// A progress bar over `count` messages, or a spinner when only the
+/// duration bounds the run.
+#[derive(Debug, Clone)]
+pub struct Progress(ProgressBar);
+
+impl Progress {
+    /// Shown only when stderr is a terminal.
+    pub fn new(count: Option<u64>) -> Self {
+        let bar = match count {
+            Some(n) => ProgressBar::new(n),
+            None => ProgressBar::new_spinner(),
+        };
+        if std::io::stderr().is_terminal() {
+            bar.set_draw_target(ProgressDrawTarget::stderr_with_hz(4));
+            let template = if count.is_some() {
+                "{elapsed_precise} [{bar:30}] {pos}/{len} {msg}"
+            } else {
+                "{elapsed_precise} {spinner} {pos} sent {msg}"
+            };
+            if let Ok(style) = ProgressStyle::with_template(template) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.enable_steady_tick(Duration::from_millis(250));
+        } else {
+            bar.set_draw_target(ProgressDrawTarget::hidden());
+        }
+        Self(bar)
+    }
+
+    /// Updates the position and the rate/errors message.
+    pub fn update(&self, sent: u64, rate: f64, errors: u64) {
+        self.0.set_position(sent);
+        self.0.set_message(format!("{rate:.0}/s, {errors} errors"));
+    }
+
+    /// Removes the bar before the summary is printed.
+    pub fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
