@@ -176,3 +176,218 @@ fn load_api_refuses_a_missing_key_and_an_unreachable_target() {
     assert_eq!(out.status.code(), Some(64), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bounded"), "{}", text(&out));
 }
+
+fn fixture(name: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("proto-fixtures/smpp").join(name);
+    std::fs::read_to_string(path).unwrap().trim().to_owned()
+}
+
+/// A directory with one PDU per file and a file of one PDU per line (both
+/// submit_sm asking for a receipt), plus files a directory scan ignores.
+fn fixture_dir(name: &str) -> PathBuf {
+    let dir = scratch(name);
+    std::fs::write(dir.join("a.hex"), fixture("smpplib-submit_sm.hex") + "\n").unwrap();
+    let lines = format!(
+        "# replayed in turn\n{}\n\n{}\n",
+        fixture("node-smpp-submit_sm.hex"),
+        fixture("smpplib-submit_sm.hex")
+    );
+    std::fs::write(dir.join("b.hex"), lines).unwrap();
+    std::fs::write(dir.join("README.md"), "not a fixture\n").unwrap();
+    dir
+}
+
+fn smpp_sim(window: usize, latency: simgate::smsc_sim::Latency) -> SimConfig {
+    SimConfig { window, latency, ..receipts_sim() }
+}
+
+fn smpp_args<'a>(sim: &'a str, fixtures: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["smpp", "--target", sim, "--system-id", "load", "--fixtures", fixtures];
+    args.extend_from_slice(extra);
+    args
+}
+
+const PASSWORD: [(&str, &str); 1] = [("SIMGATE_LOAD_SMPP_PASSWORD", "pw")];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_smpp_replays_fixtures_and_matches_receipts() {
+    let latency =
+        simgate::smsc_sim::Latency::Uniform { min: Duration::from_millis(1), max: Duration::from_millis(5) };
+    let sim = SmscSim::start(smpp_sim(100, latency)).await.unwrap();
+    let target = sim.local_addr().to_string();
+    let dir = fixture_dir("replay");
+    let json_path = dir.join("out.json");
+    let (fixtures, json_arg) = (dir.to_str().unwrap().to_owned(), json_path.to_str().unwrap().to_owned());
+    let out = tokio::task::spawn_blocking(move || {
+        let args = smpp_args(
+            &target,
+            &fixtures,
+            &[
+                "--sessions",
+                "2",
+                "--window",
+                "8",
+                "--count",
+                "300",
+                "--template-destinations",
+                "--destinations",
+                "46700000000..46700009999",
+                "--wait-receipts",
+                "20s",
+                "--json",
+                &json_arg,
+            ],
+        );
+        load(&args, &PASSWORD, Duration::from_secs(60))
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let report = json(&json_path);
+    let stats = sim.stats();
+    assert_eq!(report["sent"], 300, "{report:#}");
+    assert_eq!(report["outcomes"]["ESME_ROK"], 300, "{report:#}");
+    assert_eq!(stats.submits_accepted, 300);
+    // Templated destinations make every replay a different message.
+    assert_eq!(stats.duplicate_submits, 0);
+    assert_eq!(report["receipts"]["received"], stats.receipts_sent, "{report:#}");
+    assert_eq!(report["receipts"]["matched"], 300, "{report:#}");
+    assert_eq!(report["latency"]["count"], 300);
+    assert!(report["latency"]["p99_ms"].as_f64().unwrap() > 0.0);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("simgate load smpp") && stdout.contains("ESME_ROK"), "{stdout}");
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_smpp_without_templating_replays_the_same_messages() {
+    let sim = SmscSim::start(smpp_sim(100, simgate::smsc_sim::Latency::default())).await.unwrap();
+    let target = sim.local_addr().to_string();
+    let dir = fixture_dir("plain");
+    let fixtures = dir.join("a.hex").to_str().unwrap().to_owned();
+    let out = tokio::task::spawn_blocking(move || {
+        load(&smpp_args(&target, &fixtures, &["--count", "20"]), &PASSWORD, Duration::from_secs(30))
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(sim.stats().submits_accepted, 20);
+    assert_eq!(sim.stats().duplicate_submits, 19);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_smpp_closed_loop_keeps_its_window() {
+    // The simulator throttles a bind with more than 3 requests unanswered;
+    // a slow answer keeps every window full.
+    let latency = simgate::smsc_sim::Latency::Fixed { delay: Duration::from_millis(30) };
+    let sim = SmscSim::start(smpp_sim(3, latency)).await.unwrap();
+    let target = sim.local_addr().to_string();
+    let dir = fixture_dir("window");
+    let (fixtures, j3, j6) = (
+        dir.join("a.hex").to_str().unwrap().to_owned(),
+        dir.join("w3.json").to_str().unwrap().to_owned(),
+        dir.join("w6.json").to_str().unwrap().to_owned(),
+    );
+    let (a, b) = tokio::task::spawn_blocking(move || {
+        let a = load(
+            &smpp_args(&target, &fixtures, &["--window", "3", "--count", "60", "--json", &j3]),
+            &PASSWORD,
+            Duration::from_secs(30),
+        );
+        let b = load(
+            &smpp_args(&target, &fixtures, &["--window", "6", "--count", "60", "--json", &j6]),
+            &PASSWORD,
+            Duration::from_secs(30),
+        );
+        (a, b)
+    })
+    .await
+    .unwrap();
+    assert!(a.status.success() && b.status.success(), "{}\n{}", text(&a), text(&b));
+    let (a, b) = (json(&dir.join("w3.json")), json(&dir.join("w6.json")));
+    assert_eq!(a["outcomes"]["ESME_ROK"], 60, "window 3 is never throttled: {a:#}");
+    // The same run with a window above the simulator's is throttled: the
+    // check above can fail.
+    assert!(b["outcomes"]["ESME_RTHROTTLED"].as_u64().unwrap_or(0) > 0, "{b:#}");
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_smpp_open_loop_offers_the_rate_asked() {
+    let sim = SmscSim::start(smpp_sim(100, simgate::smsc_sim::Latency::default())).await.unwrap();
+    let target = sim.local_addr().to_string();
+    let dir = fixture_dir("rate");
+    let (fixtures, j) =
+        (dir.to_str().unwrap().to_owned(), dir.join("rate.json").to_str().unwrap().to_owned());
+    let out = tokio::task::spawn_blocking(move || {
+        let args = smpp_args(
+            &target,
+            &fixtures,
+            &["--rate", "200", "--duration", "2s", "--template-destinations", "--json", &j],
+        );
+        load(&args, &PASSWORD, Duration::from_secs(30))
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let r = json(&dir.join("rate.json"));
+    let sent = r["sent"].as_u64().unwrap();
+    let offered = r["offered_per_s"].as_f64().unwrap();
+    // Generous: a shared, noisy machine.
+    assert!((300..=440).contains(&sent), "sent {sent} at 200/s for 2 s: {r:#}");
+    assert!((140.0..=260.0).contains(&offered), "offered {offered}/s: {r:#}");
+    assert_eq!(r["outcomes"]["ESME_ROK"].as_u64().unwrap(), sent);
+    assert!(r["timeline"].as_array().unwrap().len() >= 2, "{r:#}");
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_smpp_fails_clearly() {
+    let sim = SmscSim::start(smpp_sim(100, simgate::smsc_sim::Latency::default())).await.unwrap();
+    let target = sim.local_addr().to_string();
+    let dir = scratch("bad");
+    let bad = dir.join("bad.hex");
+    std::fs::write(&bad, format!("{}\nsubmit_sm to 4670000\n", fixture("smpplib-submit_sm.hex"))).unwrap();
+    let good = fixture_dir("good").join("a.hex");
+    let (bad, good) = (bad.to_str().unwrap().to_owned(), good.to_str().unwrap().to_owned());
+    let outs = tokio::task::spawn_blocking(move || {
+        let t = Duration::from_secs(30);
+        [
+            load(&smpp_args(&target, &bad, &["--count", "1"]), &PASSWORD, t),
+            load(&smpp_args("127.0.0.1:9", &good, &["--count", "1"]), &PASSWORD, t),
+            load(
+                &smpp_args(&target, &good, &["--count", "1"]),
+                &[("SIMGATE_LOAD_SMPP_PASSWORD", "wrong")],
+                t,
+            ),
+            load(&smpp_args(&target, &good, &["--count", "1", "--window", "0"]), &PASSWORD, t),
+            load(&smpp_args(&target, &good, &[]), &PASSWORD, t),
+        ]
+    })
+    .await
+    .unwrap();
+    let stderr = |o: &Output| String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(outs[0].status.code(), Some(64), "{}", text(&outs[0]));
+    assert!(
+        stderr(&outs[0]).contains("bad.hex:2") && stderr(&outs[0]).contains("not hex"),
+        "{}",
+        text(&outs[0])
+    );
+    assert_eq!(outs[1].status.code(), Some(1), "{}", text(&outs[1]));
+    assert!(stderr(&outs[1]).contains("cannot connect to 127.0.0.1:9"), "{}", text(&outs[1]));
+    assert_eq!(outs[2].status.code(), Some(1), "{}", text(&outs[2]));
+    assert!(
+        stderr(&outs[2]).contains("bind refused") && stderr(&outs[2]).contains("ESME_RINVPASWD"),
+        "{}",
+        text(&outs[2])
+    );
+    assert!(!stderr(&outs[2]).contains("wrong"), "the password is never printed");
+    for o in &outs[3..] {
+        assert_eq!(o.status.code(), Some(64), "{}", text(o));
+    }
+    for o in &outs {
+        assert!(!stderr(o).contains("panicked"), "{}", text(o));
+    }
+    sim.shutdown().await;
+}

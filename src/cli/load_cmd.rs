@@ -22,13 +22,73 @@ pub const SMPP_PASSWORD_ENV: &str = "SIMGATE_LOAD_SMPP_PASSWORD";
 pub enum LoadCommand {
     /// MT load through simgate's HTTP API (POST /v1/messages).
     Api(ApiArgs),
+    /// An ESME that binds to an SMSC (or gateway) and replays PDU fixtures.
+    Smpp(SmppArgs),
+}
+
+/// Bind types on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BindArg {
+    /// bind_transmitter.
+    Transmitter,
+    /// bind_receiver (no sending; bounded by --duration).
+    Receiver,
+    /// bind_transceiver.
+    Transceiver,
+}
+
+/// Flags of `simgate load smpp`.
+#[derive(Debug, Args)]
+pub struct SmppArgs {
+    /// The SMSC: HOST:PORT.
+    #[arg(long)]
+    pub target: String,
+    /// The account to bind as.
+    #[arg(long)]
+    pub system_id: String,
+    /// File holding the password (else the SIMGATE_LOAD_SMPP_PASSWORD
+    /// variable).
+    #[arg(long)]
+    pub password_file: Option<PathBuf>,
+    /// system_type of the binds.
+    #[arg(long, default_value = "")]
+    pub system_type: String,
+    /// Bind type of the sending sessions.
+    #[arg(long = "bind", value_enum, default_value = "transceiver")]
+    pub bind_kind: BindArg,
+    /// Sessions to bind.
+    #[arg(long, default_value_t = 1)]
+    pub sessions: usize,
+    /// Extra receiver binds (for receipts when sending as transmitter).
+    #[arg(long, default_value_t = 0)]
+    pub receivers: usize,
+    /// Fixture files or directories (hex: one PDU per file or per line).
+    #[arg(long = "fixtures", required = true, num_args = 1..)]
+    pub fixtures: Vec<PathBuf>,
+    /// Rewrite destination_addr of submit_sm and data_sm from
+    /// --destinations or --destinations-csv.
+    #[arg(long)]
+    pub template_destinations: bool,
+    /// Closed loop: requests outstanding per session.
+    #[arg(long)]
+    pub window: Option<usize>,
+    /// How long a request may wait for its response.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub response_timeout: Duration,
+    /// After the last response, wait up to this long for receipts.
+    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
+    pub wait_receipts: Duration,
+    /// Pacing, bounds and outputs.
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 /// Pacing, bounds and outputs shared by every load generator.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Open loop: messages per second on a fixed timeline.
-    #[arg(long, conflicts_with = "concurrency")]
+    /// Open loop: messages per second on a fixed timeline (instead of the
+    /// closed-loop --concurrency or --window).
+    #[arg(long)]
     pub rate: Option<f64>,
     /// Open loop: the most requests outstanding at once; a send that finds
     /// them all busy waits and counts as "target saturated".
@@ -106,6 +166,7 @@ pub fn run(command: LoadCommand) -> ExitCode {
     let result = runtime.block_on(async {
         match command {
             LoadCommand::Api(args) => run_api(args).await,
+            LoadCommand::Smpp(args) => run_smpp(args).await,
         }
     });
     runtime.shutdown_timeout(Duration::from_millis(100));
@@ -211,4 +272,58 @@ async fn run_api(args: ApiArgs) -> Result<(), LoadError> {
     };
     let report = crate::load::api::run(load).await?;
     finish(&args.run, &report)
+}
+
+async fn run_smpp(args: SmppArgs) -> Result<(), LoadError> {
+    use crate::load::smpp::{SmppLoad, replayable};
+    use crate::smpp::session::BindKind;
+    check_plot(&args.run)?;
+    let password = read_secret(args.password_file.as_deref(), SMPP_PASSWORD_ENV, "SMPP password")?;
+    let pace = pace(&args.run, args.window, 10)?;
+    let bounds = Bounds::new(args.run.count, args.run.duration)?;
+    if args.sessions == 0 || args.sessions > 64 || args.receivers > 64 {
+        return Err(LoadError::Usage("--sessions must be 1 to 64 and --receivers at most 64".into()));
+    }
+    let bind_kind = match args.bind_kind {
+        BindArg::Transmitter => BindKind::Transmitter,
+        BindArg::Receiver => BindKind::Receiver,
+        BindArg::Transceiver => BindKind::Transceiver,
+    };
+    let set = crate::load::fixtures::load(&args.fixtures, replayable)?;
+    if set.fixtures.is_empty() && bind_kind.transmits() {
+        return Err(LoadError::Usage(format!(
+            "no replayable request among the fixtures ({} responses, binds or SMSC requests left out)",
+            set.skipped
+        )));
+    }
+    if set.skipped > 0 {
+        eprintln!("simgate load: {} fixtures left out (responses, binds, SMSC requests)", set.skipped);
+    }
+    let destinations = if args.template_destinations { Some(destinations(&args.run)?) } else { None };
+    let load = SmppLoad {
+        target: args.target,
+        system_id: args.system_id,
+        password,
+        system_type: args.system_type,
+        bind_kind,
+        sessions: args.sessions,
+        receivers: args.receivers,
+        fixtures: set.fixtures,
+        destinations,
+        pace,
+        bounds,
+        response_timeout: args.response_timeout,
+        wait_receipts: args.wait_receipts,
+    };
+    let report = crate::load::smpp::run(load).await?;
+    finish(&args.run, &report)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        crate::cli::Cli::command().debug_assert();
+    }
 }

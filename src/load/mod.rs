@@ -12,9 +12,11 @@
 pub mod api;
 pub mod destinations;
 pub mod error;
+pub mod fixtures;
 pub mod pace;
 pub mod progress;
 pub mod report;
+pub mod smpp;
 pub mod stats;
 
 pub use destinations::Destinations;

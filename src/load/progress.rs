@@ -2,8 +2,10 @@
 //! only (hidden when stderr is not a TTY, so logs and CI output stay
 //! clean).
 
+use crate::load::stats::{Recorder, lock};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// A progress bar over `count` messages, or a spinner when only the
@@ -45,4 +47,20 @@ impl Progress {
     pub fn finish(&self) {
         self.0.finish_and_clear();
     }
+}
+
+/// Redraws the progress line from the recorder four times a second.
+pub fn spawn_ticker(rec: Arc<Mutex<Recorder>>, progress: Progress) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(250));
+        loop {
+            tick.tick().await;
+            let (sent, errors, rate) = {
+                let r = lock(&rec);
+                let secs = r.start().elapsed().as_secs_f64().max(0.001);
+                (r.sent, r.errors, r.ok as f64 / secs)
+            };
+            progress.update(sent, rate, errors);
+        }
+    })
 }

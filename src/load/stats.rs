@@ -5,6 +5,7 @@
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// Longest latency recorded; longer ones are clamped to it.
@@ -186,6 +187,12 @@ impl Recorder {
     pub fn buckets(&self) -> &[Bucket] {
         &self.buckets
     }
+}
+
+/// The recorder behind its lock; a panicked holder (none is expected)
+/// leaves counts that are still worth reporting.
+pub fn lock(rec: &Mutex<Recorder>) -> MutexGuard<'_, Recorder> {
+    rec.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

@@ -13,5 +13,5 @@ mod target;
 mod wait;
 
 pub use client::{ApiConnection, RequestError};
-pub use run::{ApiLoad, message_text, run};
+pub use run::{ApiLoad, message_text, pace_label, run};
 pub use target::ApiTarget;

@@ -3,12 +3,13 @@
 use super::client::ApiConnection;
 use super::target::ApiTarget;
 use super::wait::{Accepted, wait_final};
-use crate::load::progress::Progress;
+use crate::load::progress::{Progress, spawn_ticker};
+use crate::load::stats::lock;
 use crate::load::{Bounds, Destinations, LoadError, Pace, Recorder, Report};
 use crate::settings::Secret;
 use bytes::Bytes;
 use hyper::{Method, header};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -53,10 +54,6 @@ pub fn message_text(text: &str, parts: Option<u16>) -> String {
     let len = if parts == 1 { text.chars().count().clamp(1, 160) } else { 153 * usize::from(parts) };
     let seed = if text.is_empty() { "simgate load " } else { text };
     seed.chars().cycle().take(len).collect()
-}
-
-pub(crate) fn lock(rec: &Mutex<Recorder>) -> MutexGuard<'_, Recorder> {
-    rec.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Runs the load and returns its report.
@@ -182,7 +179,7 @@ pub async fn run(load: ApiLoad) -> Result<Report, LoadError> {
 }
 
 /// `rate N/s (in-flight <= M)` or `window W`.
-pub(crate) fn pace_label(pace: &Pace) -> String {
+pub fn pace_label(pace: &Pace) -> String {
     match pace {
         Pace::Rate { per_second, max_in_flight } => {
             format!("rate {per_second}/s, in-flight <= {max_in_flight}")
@@ -199,22 +196,6 @@ fn request_body(load: &ApiLoad, index: u64) -> Bytes {
         "registered_delivery": load.registered_delivery,
     });
     Bytes::from(body.to_string())
-}
-
-/// Redraws the progress line from the recorder four times a second.
-pub(crate) fn spawn_ticker(rec: Arc<Mutex<Recorder>>, progress: Progress) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_millis(250));
-        loop {
-            tick.tick().await;
-            let (sent, errors, rate) = {
-                let r = lock(&rec);
-                let secs = r.start().elapsed().as_secs_f64().max(0.001);
-                (r.sent, r.errors, r.ok as f64 / secs)
-            };
-            progress.update(sent, rate, errors);
-        }
-    })
 }
 
 #[cfg(test)]
