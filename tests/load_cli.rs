@@ -391,3 +391,100 @@ async fn load_smpp_fails_clearly() {
     }
     sim.shutdown().await;
 }
+
+#[test]
+fn smsc_sim_replays_fixtures_to_a_receiver() {
+    let dir = scratch("sim-replay");
+    for name in
+        ["node-smpp-deliver_sm_mo.hex", "node-smpp-deliver_sm_receipt.hex", "smpplib-deliver_sm_receipt.hex"]
+    {
+        std::fs::write(dir.join(name), fixture(name) + "\n").unwrap();
+    }
+    // Responses and submits in the directory are left out, not replayed.
+    std::fs::write(dir.join("submit.hex"), fixture("smpplib-submit_sm.hex") + "\n").unwrap();
+    let mut sim = simgate()
+        .args(["smsc-sim", "--listen", "127.0.0.1:0", "--account", "load:pw:4", "--receipts", "off"])
+        .args(["--replay", dir.to_str().unwrap(), "--replay-rate", "40", "--replay-count", "30"])
+        .args(["--duration", "6s", "--stats-interval", "0s"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(sim.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+    let addr = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("{line}")).to_owned();
+    let json_path = dir.join("rx.json");
+    let out = load(
+        &[
+            "smpp",
+            "--target",
+            &addr,
+            "--system-id",
+            "load",
+            "--bind",
+            "receiver",
+            "--duration",
+            "3s",
+            "--json",
+            json_path.to_str().unwrap(),
+        ],
+        &PASSWORD,
+        Duration::from_secs(30),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let report = json(&json_path);
+    // 30 replayed in turn from 3 fixtures: 10 MO, 20 receipts.
+    assert_eq!(report["receipts"]["mo"], 10, "{report:#}");
+    assert_eq!(report["receipts"]["received"], 20, "{report:#}");
+    let sim_out = sim.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&sim_out.stderr);
+    assert!(stderr.contains("replay scheduled=30 ESME_ROK=30"), "{stderr}");
+
+    // A fixture in an unknown format is refused, naming the file.
+    std::fs::write(dir.join("bad.hex"), "deliver_sm please\n").unwrap();
+    let out = simgate()
+        .args([
+            "smsc-sim",
+            "--listen",
+            "127.0.0.1:0",
+            "--account",
+            "load:pw:4",
+            "--replay",
+            dir.to_str().unwrap(),
+            "--duration",
+            "1s",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(64), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.hex:1"), "{}", text(&out));
+}
+
+#[cfg(feature = "plot")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_smpp_plots_throughput_and_latency() {
+    let sim = SmscSim::start(smpp_sim(100, simgate::smsc_sim::Latency::default())).await.unwrap();
+    let target = sim.local_addr().to_string();
+    let dir = fixture_dir("plot");
+    let (fixtures, png) = (dir.to_str().unwrap().to_owned(), dir.join("out.png"));
+    let png_arg = png.to_str().unwrap().to_owned();
+    let out = tokio::task::spawn_blocking(move || {
+        let args = smpp_args(
+            &target,
+            &fixtures,
+            &["--rate", "100", "--duration", "2s", "--template-destinations", "--plot", &png_arg],
+        );
+        load(&args, &PASSWORD, Duration::from_secs(30))
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
+    // IHDR: width and height.
+    assert_eq!(u32::from_be_bytes(bytes[16..20].try_into().unwrap()), 1200);
+    assert_eq!(u32::from_be_bytes(bytes[20..24].try_into().unwrap()), 800);
+    assert!(bytes.len() > 10_000, "a drawn chart, not a blank image: {} octets", bytes.len());
+    sim.shutdown().await;
+}

@@ -63,7 +63,7 @@ pub struct SmppArgs {
     #[arg(long, default_value_t = 0)]
     pub receivers: usize,
     /// Fixture files or directories (hex: one PDU per file or per line).
-    #[arg(long = "fixtures", required = true, num_args = 1..)]
+    #[arg(long = "fixtures", num_args = 1..)]
     pub fixtures: Vec<PathBuf>,
     /// Rewrite destination_addr of submit_sm and data_sm from
     /// --destinations or --destinations-csv.
@@ -289,6 +289,9 @@ async fn run_smpp(args: SmppArgs) -> Result<(), LoadError> {
         BindArg::Receiver => BindKind::Receiver,
         BindArg::Transceiver => BindKind::Transceiver,
     };
+    if args.fixtures.is_empty() && bind_kind.transmits() {
+        return Err(LoadError::Usage("give --fixtures: the PDUs to replay".into()));
+    }
     let set = crate::load::fixtures::load(&args.fixtures, replayable)?;
     if set.fixtures.is_empty() && bind_kind.transmits() {
         return Err(LoadError::Usage(format!(

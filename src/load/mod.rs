@@ -14,6 +14,8 @@ pub mod destinations;
 pub mod error;
 pub mod fixtures;
 pub mod pace;
+#[cfg(feature = "plot")]
+pub mod plot;
 pub mod progress;
 pub mod report;
 pub mod smpp;
