@@ -200,9 +200,14 @@ impl BoundSession {
         let mut over = false;
         while let Some(event) = self.session.poll_event() {
             match event {
-                SessionEvent::TimedOut { tag, .. } | SessionEvent::Abandoned { tag, .. } => {
+                SessionEvent::TimedOut { tag, .. } => {
                     if in_flight.remove(&tag.0).is_some() {
                         lock(&shared.rec).answered(Instant::now(), "timeout", false, None);
+                    }
+                }
+                SessionEvent::Abandoned { tag, .. } => {
+                    if in_flight.remove(&tag.0).is_some() {
+                        lock(&shared.rec).answered(Instant::now(), "abandoned", false, None);
                     }
                 }
                 SessionEvent::Closed { .. } | SessionEvent::LinkDead => over = true,
