@@ -12,6 +12,8 @@ source "$ROOT/scripts/lib.sh"
 
 need_rust
 need_cmd promtool prometheus
+# The font `simgate load --plot` draws its text with (docs/load-testing.md).
+[[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || apt_install fonts-dejavu-core
 use_shared_target
 started=$SECONDS
 

@@ -1,11 +1,13 @@
 //! The command line: `simgate serve`, `simgate config check`, and the
-//! operator tools (`simgate healthcheck`, `simgate pdu decode|encode`).
+//! operator tools (`simgate healthcheck`, `simgate pdu decode|encode`,
+//! `simgate smsc-sim`, `simgate load api|smpp`).
 //!
 //! Exit statuses: 0 success, 1 runtime failure, 64 bad configuration or
 //! usage (sysexits.h `EX_USAGE`).
 
 mod config_cmd;
 mod healthcheck;
+pub mod load_cmd;
 mod pdu_cmd;
 #[cfg(feature = "mongo")]
 mod sims_cmd;
@@ -49,6 +51,13 @@ pub enum Command {
     /// Run the SMSC simulator: an SMPP server for tests, demos and load
     /// tests (docs/smsc-sim.md).
     SmscSim(smsc_sim_cmd::SmscSimArgs),
+    /// Load generators: MT through the HTTP API, or an ESME replaying PDU
+    /// fixtures (docs/load-testing.md).
+    Load {
+        /// Which load to generate.
+        #[command(subcommand)]
+        command: load_cmd::LoadCommand,
+    },
     /// Inspect settings.
     Config {
         /// What to do with them.
@@ -92,6 +101,7 @@ pub fn main() -> ExitCode {
         Command::SmscSim(args) => smsc_sim_cmd::run(args),
         #[cfg(feature = "mongo")]
         Command::Sims { command } => sims_cmd::run(command),
+        Command::Load { command } => load_cmd::run(command),
     }
 }
 

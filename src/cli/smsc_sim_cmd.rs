@@ -2,8 +2,9 @@
 //! SIGTERM or SIGINT, or for `--duration`. Prints `listening on ADDR` on
 //! standard output once bound (scripts read it), a stats line on standard
 //! error every `--stats-interval`, and serves `/metrics` when
-//! `--metrics-listen` is given. A bad flag or setting exits 64 with one
-//! line.
+//! `--metrics-listen` is given; with `--replay` it sends fixture PDUs to
+//! bound receivers ([`crate::smsc_sim::replay`]). A bad flag, setting or
+//! fixture exits 64 with one line.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -16,6 +17,7 @@ use prometheus_client::registry::Registry;
 
 use crate::lifecycle::Signals;
 use crate::settings::{EX_CONFIG, LogFormat, LogSettings};
+use crate::smsc_sim::replay::{ReplayPlan, replayable};
 use crate::smsc_sim::{MoPlan, SimAccount, SimConfig, SimError, SimMetrics, SmscSim};
 use crate::telemetry::{Exposition, init_logging, new_registry, render};
 
@@ -55,6 +57,35 @@ pub struct SmscSimArgs {
     /// Serve Prometheus metrics on http://ADDR/metrics.
     #[arg(long)]
     pub metrics_listen: Option<SocketAddr>,
+    /// Send the deliver_sm and data_sm PDUs of these fixture files or
+    /// directories (hex, one PDU per file or per line) to bound receivers.
+    #[arg(long, value_name = "DIR", num_args = 1..)]
+    pub replay: Vec<PathBuf>,
+    /// Replayed PDUs per second.
+    #[arg(long, default_value_t = 10.0)]
+    pub replay_rate: f64,
+    /// Replayed PDUs in all, cycling through the fixtures (default: each
+    /// once).
+    #[arg(long)]
+    pub replay_count: Option<u64>,
+}
+
+/// The replay the flags ask for, if any; a fixture in an unknown format
+/// is refused naming its file and line.
+pub fn build_replay(args: &SmscSimArgs) -> Result<Option<ReplayPlan>, String> {
+    if args.replay.is_empty() {
+        return Ok(None);
+    }
+    if !(args.replay_rate.is_finite() && args.replay_rate > 0.0) {
+        return Err(format!("--replay-rate {}: must be above zero", args.replay_rate));
+    }
+    let set = crate::load::fixtures::load(&args.replay, replayable).map_err(|e| e.to_string())?;
+    if set.fixtures.is_empty() {
+        return Err(format!("no deliver_sm or data_sm among the replay fixtures ({} others)", set.skipped));
+    }
+    let count = args.replay_count.unwrap_or(set.fixtures.len() as u64);
+    let pdus = set.fixtures.into_iter().map(|f| bytes::Bytes::from(f.octets)).collect();
+    Ok(Some(ReplayPlan { pdus, rate: args.replay_rate, count }))
 }
 
 /// Builds the settings from the file and the flags.
@@ -95,6 +126,13 @@ pub fn run(args: SmscSimArgs) -> ExitCode {
             return ExitCode::from(EX_CONFIG);
         }
     };
+    let replay = match build_replay(&args) {
+        Ok(r) => r,
+        Err(err) => {
+            eprintln!("simgate smsc-sim: {err}");
+            return ExitCode::from(EX_CONFIG);
+        }
+    };
     init_logging(&LogSettings { level: "info".into(), format: LogFormat::Text });
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -103,12 +141,12 @@ pub fn run(args: SmscSimArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let code = runtime.block_on(serve(config, &args));
+    let code = runtime.block_on(serve(config, replay, &args));
     runtime.shutdown_timeout(Duration::from_millis(200));
     code
 }
 
-async fn serve(config: SimConfig, args: &SmscSimArgs) -> ExitCode {
+async fn serve(config: SimConfig, replay: Option<ReplayPlan>, args: &SmscSimArgs) -> ExitCode {
     let mut signals = match Signals::install() {
         Ok(s) => s,
         Err(err) => {
@@ -132,6 +170,10 @@ async fn serve(config: SimConfig, args: &SmscSimArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
+    let replaying = replay.is_some();
+    if let Some(plan) = replay {
+        sim.replay(plan);
+    }
     println!("listening on {}", sim.local_addr());
     let stop = async {
         match args.duration {
@@ -154,8 +196,12 @@ async fn serve(config: SimConfig, args: &SmscSimArgs) -> ExitCode {
         }
     }
     let stats = sim.stats();
+    let replayed = sim.replay_counts();
     sim.shutdown().await;
     eprintln!("smsc-sim: final {}", stats.line());
+    if replaying {
+        eprintln!("smsc-sim: final {}", replayed.line());
+    }
     ExitCode::SUCCESS
 }
 

@@ -25,6 +25,8 @@ pub enum JobKind {
     Receipt,
     /// A mobile-originated message.
     Mo,
+    /// A PDU from `--replay` fixtures ([`super::replay`]).
+    Replay,
 }
 
 /// Identifies one connection for the life of the sim.

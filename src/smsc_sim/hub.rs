@@ -1,7 +1,7 @@
 //! [`Hub`]: what the tasks of one sim share beyond [`SimState`]: the
 //! connections' delivery queues and drop switches, the scheduler's input
-//! and the shutdown token. A source of deliveries (the MO generator, and
-//! later a fixture replay) calls [`Hub::schedule`].
+//! and the shutdown token. A source of deliveries (the MO generator, the
+//! fixture replay) calls [`Hub::schedule`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

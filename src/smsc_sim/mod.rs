@@ -15,7 +15,7 @@
 //! the tokio tasks are thin drivers: one per connection
 //! ([`connection`]), one scheduler for receipts and MO ([`scheduler`]),
 //! one MO generator ([`mo`]), and the acceptor here. Every queue is
-//! bounded (see each module). A later fixture replay plugs in as another
+//! bounded (see each module). The fixture replay ([`replay`]) is another
 //! source calling [`hub::Hub::schedule`], like the MO generator.
 
 pub mod book;
@@ -28,6 +28,7 @@ pub mod mo;
 pub mod outbound;
 pub mod random;
 pub mod registry;
+pub mod replay;
 pub mod rules;
 pub mod scheduler;
 pub mod session;

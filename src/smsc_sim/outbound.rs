@@ -81,9 +81,16 @@ impl Outbound {
             match job.kind {
                 JobKind::Receipt => metrics.receipts_sent.inc(),
                 JobKind::Mo => metrics.mo_sent.inc(),
+                // Counted by the replay itself, by response status.
+                JobKind::Replay => 0,
             };
             self.unanswered.insert(seq, (job, now));
         }
+    }
+
+    /// The kind of the job unanswered under sequence `seq`.
+    pub fn kind_of(&self, seq: u32) -> Option<JobKind> {
+        self.unanswered.get(&seq).map(|(job, _)| job.kind)
     }
 
     /// A response to sequence `seq`: the job to retry, if any.

@@ -19,7 +19,7 @@ use crate::smpp::frame::{FrameError, next_frame};
 use crate::smpp::pdu::{BindResp, Body, CommandId, CommandStatus, Pdu, Reply, SystemId, Tlv, Tlvs, decode};
 use crate::smpp::session::BindKind;
 
-use super::deliver::{BindId, DeliveryJob};
+use super::deliver::{BindId, DeliveryJob, JobKind};
 use super::outbound::Outbound;
 use super::random::Dice;
 use super::rules::{Admission, SmscBindState};
@@ -252,7 +252,13 @@ impl SmscSession {
 
     fn handle_response(&mut self, now: Now, pdu: &Pdu<'_>, st: &SimState) {
         match pdu.body {
-            Body::DeliverSmResp(_) | Body::EmptyResponse(CommandId::DeliverSmResp) | Body::GenericNack => {
+            Body::DeliverSmResp(_)
+            | Body::DataSmResp(_)
+            | Body::EmptyResponse(CommandId::DeliverSmResp | CommandId::DataSmResp)
+            | Body::GenericNack => {
+                if self.outbound.kind_of(pdu.sequence_number) == Some(JobKind::Replay) {
+                    st.note_replay_response(pdu.command_status);
+                }
                 let outcome =
                     self.outbound.answered(pdu.sequence_number, pdu.command_status, pdu.command_id());
                 if let Some(job) = outcome {

@@ -39,6 +39,8 @@ pub struct SimState {
     pub duplicates: Mutex<DuplicateFilter>,
     /// Bind refusals by status (the metric family cannot be read back).
     pub refusals: Mutex<BTreeMap<CommandStatus, u64>>,
+    /// `--replay` counters.
+    pub replay: Mutex<super::replay::ReplayCounts>,
 }
 
 /// Locks, carrying on past a panic elsewhere: every critical section
@@ -55,6 +57,7 @@ impl SimState {
             book: Mutex::new(MessageBook::new(config.first_message_id, config.message_memory)),
             duplicates: Mutex::new(DuplicateFilter::new(config.duplicate_memory)),
             refusals: Mutex::new(BTreeMap::new()),
+            replay: Mutex::new(super::replay::ReplayCounts::default()),
             config,
             metrics,
         }
@@ -65,6 +68,11 @@ impl SimState {
         *lock(&self.refusals).entry(status).or_default() += 1;
         let name = status.name().map_or_else(|| format!("0x{:08X}", status.0), str::to_owned);
         self.metrics.bind_refusals.get_or_create(&StatusLabel { status: name }).inc();
+    }
+
+    /// Counts a receiver's answer to a replayed PDU.
+    pub fn note_replay_response(&self, status: CommandStatus) {
+        *lock(&self.replay).responses.entry(status).or_default() += 1;
     }
 
     /// A snapshot of every counter.
