@@ -29,7 +29,7 @@ ACCOUNT = ("bench", "bench")
 # A 160-character text in the GSM 7-bit default alphabet (ASCII subset).
 TEXT = ("simgate comparison run: one hundred and sixty characters of GSM "
         "default alphabet text, the longest single-part SMS, sent unpacked "
-        "as data_coding 0 ok")
+        "as data_coding 0 in every run.")
 assert len(TEXT) == 160, len(TEXT)
 # Simulator CPU over wall time above which the target may be the bottleneck.
 SIM_BUSY = 0.85

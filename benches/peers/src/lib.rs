@@ -105,7 +105,8 @@ impl DriverArgs {
         };
         let mut it = args.into_iter();
         while let Some(flag) = it.next() {
-            let value = it.next().ok_or_else(|| DriverError::Usage(format!("{flag} needs a value; {USAGE}")))?;
+            let value =
+                it.next().ok_or_else(|| DriverError::Usage(format!("{flag} needs a value; {USAGE}")))?;
             let bad = |what: &str| DriverError::Usage(format!("{flag} {value:?}: {what}"));
             match flag.as_str() {
                 "--target" => out.target = value.clone(),
@@ -115,7 +116,9 @@ impl DriverArgs {
                 "--window" => out.window = value.parse().map_err(|_| bad("not a number"))?,
                 "--count" => out.count = value.parse().map_err(|_| bad("not a number"))?,
                 "--text" => out.text = value.clone(),
-                "--timeout" => out.timeout = Duration::from_secs(value.parse().map_err(|_| bad("not seconds"))?),
+                "--timeout" => {
+                    out.timeout = Duration::from_secs(value.parse().map_err(|_| bad("not seconds"))?)
+                }
                 _ => return Err(DriverError::Usage(format!("unknown flag {flag}; {USAGE}"))),
             }
         }
@@ -155,7 +158,8 @@ impl DriverArgs {
             .target
             .rsplit_once(':')
             .ok_or_else(|| DriverError::Usage(format!("--target {:?}: not HOST:PORT", self.target)))?;
-        let port = port.parse().map_err(|_| DriverError::Usage(format!("--target {:?}: bad port", self.target)))?;
+        let port =
+            port.parse().map_err(|_| DriverError::Usage(format!("--target {:?}: bad port", self.target)))?;
         Ok((host.to_owned(), port))
     }
 }
@@ -232,7 +236,8 @@ mod tests {
     use super::*;
 
     fn args(extra: &[&str]) -> Result<DriverArgs, DriverError> {
-        let base = ["--target", "127.0.0.1:2775", "--system-id", "bench", "--password", "pw", "--text", "hello"];
+        let base =
+            ["--target", "127.0.0.1:2775", "--system-id", "bench", "--password", "pw", "--text", "hello"];
         DriverArgs::parse(base.iter().chain(extra).map(|s| (*s).to_owned()))
     }
 

@@ -10,7 +10,9 @@ use rusmpp::pdus::{BindTransmitter, SubmitSm};
 use rusmpp::types::{COctetString, OctetString};
 use rusmpp::values::{Npi, Ton};
 use rusmppc::Client;
-use simgate_bench_peers::{DESTINATION_ADDR, DriverArgs, DriverError, SOURCE_ADDR, Tally, exit_on_error, report};
+use simgate_bench_peers::{
+    DESTINATION_ADDR, DriverArgs, DriverError, SOURCE_ADDR, Tally, exit_on_error, report,
+};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -68,7 +70,11 @@ fn submit_sm(text: &[u8]) -> Result<SubmitSm, DriverError> {
         .build())
 }
 
-async fn one_bind(args: &DriverArgs, share: u64, barrier: &Barrier) -> Result<(Tally, Instant, Instant), DriverError> {
+async fn one_bind(
+    args: &DriverArgs,
+    share: u64,
+    barrier: &Barrier,
+) -> Result<(Tally, Instant, Instant), DriverError> {
     let submit = submit_sm(args.text.as_bytes())?;
     let (client, mut events) = Client::builder()
         .response_timeout(RESPONSE_TIMEOUT)

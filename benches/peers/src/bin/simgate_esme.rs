@@ -16,8 +16,12 @@
 use bytes::{Buf, BytesMut};
 use simgate::smpp::frame::{DEFAULT_MAX_PDU_LEN, next_frame};
 use simgate::smpp::pdu::{Body, COctetString, CommandStatus, ShortMessage, SmFields, SmppTime, Tlvs};
-use simgate::smpp::session::{BindKind, EsmeSession, Inbound, RequestTag, SessionConfig, SessionEvent, SessionState};
-use simgate_bench_peers::{DESTINATION_ADDR, DriverArgs, DriverError, SOURCE_ADDR, Tally, exit_on_error, report};
+use simgate::smpp::session::{
+    BindKind, EsmeSession, Inbound, RequestTag, SessionConfig, SessionEvent, SessionState,
+};
+use simgate_bench_peers::{
+    DESTINATION_ADDR, DriverArgs, DriverError, SOURCE_ADDR, Tally, exit_on_error, report,
+};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -6,7 +6,9 @@
 //! submit at a time (and the client's own `window_size` set to the same).
 
 use async_trait::async_trait;
-use simgate_bench_peers::{DESTINATION_ADDR, DriverArgs, DriverError, SOURCE_ADDR, Tally, exit_on_error, report};
+use simgate_bench_peers::{
+    DESTINATION_ADDR, DriverArgs, DriverError, SOURCE_ADDR, Tally, exit_on_error, report,
+};
 use smpp34::client::{BIND_TYPE, SMSC, SmppClient, SmppClientListener};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -62,7 +64,11 @@ async fn run() -> Result<(), DriverError> {
     Ok(())
 }
 
-async fn one_bind(args: &DriverArgs, share: u64, barrier: &Barrier) -> Result<(Tally, Instant, Instant), DriverError> {
+async fn one_bind(
+    args: &DriverArgs,
+    share: u64,
+    barrier: &Barrier,
+) -> Result<(Tally, Instant, Instant), DriverError> {
     let (host, port) = args.host_port()?;
     let (tx, mut rx) = mpsc::channel(1);
     let mut client = SmppClient::new(

@@ -39,7 +39,12 @@ impl SmppServerListener for Smsc {
         bind.accept("smpp34".into(), Some(INTERFACE_VERSION))
     }
 
-    async fn on_bind_receiver(&self, bind: bind_receiver, _: &SmppConnectionInformation, _: &String) -> bind_receiver_resp {
+    async fn on_bind_receiver(
+        &self,
+        bind: bind_receiver,
+        _: &SmppConnectionInformation,
+        _: &String,
+    ) -> bind_receiver_resp {
         bind.accept("smpp34".into(), Some(INTERFACE_VERSION))
     }
 
@@ -52,7 +57,12 @@ impl SmppServerListener for Smsc {
         bind.accept("smpp34".into(), Some(INTERFACE_VERSION))
     }
 
-    async fn on_submit_sm(&self, submit: submit_sm, _: &SmppConnectionInformation, _: &String) -> submit_sm_resp {
+    async fn on_submit_sm(
+        &self,
+        submit: submit_sm,
+        _: &SmppConnectionInformation,
+        _: &String,
+    ) -> submit_sm_resp {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         submit.accept(format!("{id:x}"))
     }
@@ -65,8 +75,12 @@ fn parse() -> Result<(SocketAddr, Duration), String> {
     while let Some(flag) = it.next() {
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
-            "--listen" => listen = Some(value.parse().map_err(|_| format!("--listen {value:?}: not IP:PORT"))?),
-            "--duration" => duration = Duration::from_secs(value.parse().map_err(|_| format!("--duration {value:?}"))?),
+            "--listen" => {
+                listen = Some(value.parse().map_err(|_| format!("--listen {value:?}: not IP:PORT"))?)
+            }
+            "--duration" => {
+                duration = Duration::from_secs(value.parse().map_err(|_| format!("--duration {value:?}"))?)
+            }
             _ => return Err(format!("unknown flag {flag}; --listen IP:PORT [--duration SECS]")),
         }
     }
