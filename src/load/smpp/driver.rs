@@ -236,7 +236,7 @@ impl BoundSession {
             let frame = self.buf.split_to(n);
             let now = Instant::now();
             match self.session.handle_frame(&frame, now) {
-                Some(Inbound::Response { tag, pdu }) => {
+                Some(Inbound::Response { tag, pdu, .. }) => {
                     let Some((due, permit)) = in_flight.remove(&tag.0) else { continue };
                     drop(permit);
                     let status = pdu.command_status;
