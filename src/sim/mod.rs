@@ -10,6 +10,8 @@
 //! - [`applet`]: the channel's messages and how they are bound and secured.
 //! - [`session`]: the gateway's and the applet's sans-IO state machines.
 //! - [`ota`]: the wake-up SMS and its proof of receipt.
+//! - `listener` (feature `server`): the tokio listener on TCP 9506 that
+//!   drives the gateway's sessions.
 //!
 //! docs/applet-protocol.md describes the wire protocol.
 
@@ -17,6 +19,8 @@ pub mod applet;
 pub mod frame;
 pub mod ids;
 pub mod keys;
+#[cfg(feature = "server")]
+pub mod listener;
 pub mod ota;
 pub mod secured;
 pub mod session;
