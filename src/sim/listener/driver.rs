@@ -125,6 +125,9 @@ where
             },
         }
     };
+    // Counted and reported before the goodbye is written, so whoever sees
+    // the close frame can already see the metrics and the event.
+    driver.finish(end).await;
     if end.flush {
         let _ = timeout(FLUSH_TIMEOUT, async {
             if let Some(rest) = out.take() {
@@ -148,7 +151,6 @@ where
         })
         .await;
     }
-    driver.finish(end).await;
     end.reason
 }
 
@@ -293,7 +295,7 @@ impl Driver {
         }
     }
 
-    async fn finish(mut self, end: End) {
+    async fn finish(&mut self, end: End) {
         self.commands_rx.close();
         let was_open = self.open.is_some();
         self.ctx.metrics.closed(end.reason, end.by_peer, was_open);
