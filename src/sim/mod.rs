@@ -12,6 +12,8 @@
 //! - [`ota`]: the wake-up SMS and its proof of receipt.
 //! - `registry` (feature `server`; its store needs `mongo`): the SIM
 //!   registry with keys sealed at rest (docs/sim-registry.md).
+//! - `listener` (feature `server`): the tokio listener on TCP 9506 that
+//!   drives the gateway's sessions.
 //!
 //! docs/applet-protocol.md describes the wire protocol.
 
@@ -19,6 +21,8 @@ pub mod applet;
 pub mod frame;
 pub mod ids;
 pub mod keys;
+#[cfg(feature = "server")]
+pub mod listener;
 pub mod ota;
 pub mod secured;
 #[cfg(feature = "server")]
