@@ -4,6 +4,7 @@
 //! Exit statuses: 0 success, 1 runtime failure, 64 bad configuration or
 //! usage (sysexits.h `EX_USAGE`).
 
+pub mod applet_sim_cmd;
 mod config_cmd;
 mod healthcheck;
 mod pdu_cmd;
@@ -47,6 +48,13 @@ pub enum Command {
     /// Run the SMSC simulator: an SMPP server for tests, demos and load
     /// tests (docs/smsc-sim.md).
     SmscSim(smsc_sim_cmd::SmscSimArgs),
+    /// Generate SIM sets and run a swarm of simulated SIM applets against
+    /// the applet endpoint (docs/applet-sim.md).
+    AppletSim {
+        /// What to do.
+        #[command(subcommand)]
+        command: applet_sim_cmd::AppletSimCommand,
+    },
     /// Inspect settings.
     Config {
         /// What to do with them.
@@ -81,6 +89,7 @@ pub fn main() -> ExitCode {
         Command::Healthcheck { addr, timeout } => healthcheck::run(addr, timeout),
         Command::Pdu { command } => pdu_cmd::run(command),
         Command::SmscSim(args) => smsc_sim_cmd::run(args),
+        Command::AppletSim { command } => applet_sim_cmd::run(command),
     }
 }
 
