@@ -7,6 +7,8 @@
 //! default.
 
 #[cfg(feature = "server")]
+pub mod applet_sim;
+#[cfg(feature = "server")]
 pub mod backends;
 #[cfg(feature = "server")]
 pub mod cli;

@@ -1,10 +1,12 @@
 //! The command line: `simgate serve`, `simgate config check`, and the
 //! operator tools (`simgate healthcheck`, `simgate pdu decode|encode`,
-//! `simgate smsc-sim`, `simgate load api|smpp`).
+//! `simgate smsc-sim`, `simgate load api|smpp`, `simgate sims import|reseal`,
+//! `simgate applet-sim generate|run`).
 //!
 //! Exit statuses: 0 success, 1 runtime failure, 64 bad configuration or
 //! usage (sysexits.h `EX_USAGE`).
 
+pub mod applet_sim_cmd;
 mod config_cmd;
 mod healthcheck;
 pub mod load_cmd;
@@ -57,6 +59,12 @@ pub enum Command {
         /// Which load to generate.
         #[command(subcommand)]
         command: load_cmd::LoadCommand,
+    /// Generate SIM sets and run a swarm of simulated SIM applets against
+    /// the applet endpoint (docs/applet-sim.md).
+    AppletSim {
+        /// What to do.
+        #[command(subcommand)]
+        command: applet_sim_cmd::AppletSimCommand,
     },
     /// Inspect settings.
     Config {
@@ -102,6 +110,7 @@ pub fn main() -> ExitCode {
         #[cfg(feature = "mongo")]
         Command::Sims { command } => sims_cmd::run(command),
         Command::Load { command } => load_cmd::run(command),
+        Command::AppletSim { command } => applet_sim_cmd::run(command),
     }
 }
 
