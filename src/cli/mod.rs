@@ -59,6 +59,7 @@ pub enum Command {
         /// Which load to generate.
         #[command(subcommand)]
         command: load_cmd::LoadCommand,
+    },
     /// Generate SIM sets and run a swarm of simulated SIM applets against
     /// the applet endpoint (docs/applet-sim.md).
     AppletSim {

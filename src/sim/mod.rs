@@ -24,9 +24,9 @@ pub mod keys;
 #[cfg(feature = "server")]
 pub mod listener;
 pub mod ota;
-pub mod secured;
 #[cfg(feature = "server")]
 pub mod registry;
+pub mod secured;
 pub mod session;
 
 #[cfg(test)]
