@@ -53,6 +53,19 @@ impl CommandMetrics {
         );
         registry.register("consume_errors", "Errors reading the command topic", m.consume_errors.clone());
         registry.register("commit_errors", "Offset commits the broker refused", m.commit_errors.clone());
+        // At 0 from the start (the alerts see the series, increase() the
+        // first event); a field named by an invalid command adds its own.
+        for outcome in ["new", "repeat"] {
+            m.accepted.get_or_create(&OutcomeLabels { outcome }).inc_by(0);
+        }
+        for reason in [
+            RejectReason::NotJson,
+            RejectReason::UnknownField,
+            RejectReason::WrongType,
+            RejectReason::RequestId,
+        ] {
+            m.rejected.get_or_create(&ReasonLabels { reason: reason.label() }).inc_by(0);
+        }
         m
     }
 

@@ -56,6 +56,18 @@ impl SettleMetrics {
             "MT messages whose validity passed before they were sent",
             metrics.expired.clone(),
         );
+        // Every documented outcome at 0 from the start, so the series exist
+        // for the alerts and increase() counts the first one.
+        let families: [(&Family<OutcomeLabels, Counter>, &[&'static str]); 3] = [
+            (&metrics.late_answers, &["accepted", "refused", "none", "no_wait_slot"]),
+            (&metrics.queries, &["final", "not_final", "query_failed", "no_answer"]),
+            (&metrics.given_up, &["no_late_answer", "query_failed"]),
+        ];
+        for (family, outcomes) in families {
+            for &outcome in outcomes {
+                family.get_or_create(&OutcomeLabels { outcome }).inc_by(0);
+            }
+        }
         metrics
     }
 
