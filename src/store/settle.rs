@@ -37,8 +37,8 @@ impl MessageStore {
         let states: Vec<Bson> = SETTLING.iter().map(|s| Bson::from(s.as_str())).collect();
         let due = doc! {
             "state": { "$in": states },
-            "updated_at": { "$lt": before(now, quiet) },
-            "$or": [ { "settle_at": Bson::Null }, { "settle_at": { "$lt": now } } ],
+            "updated_at": { "$lte": before(now, quiet) },
+            "$or": [ { "settle_at": Bson::Null }, { "settle_at": { "$lte": now } } ],
         };
         let until = now.saturating_add_duration(lease);
         let mut claimed = Vec::new();
