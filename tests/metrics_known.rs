@@ -13,8 +13,8 @@ mod support;
 use simgate::smsc_sim::{MoPlan, SimAccount, SimConfig, SimMetrics, SmscSim};
 use simgate::telemetry::{Exposition, METRIC_PREFIX, new_registry, render};
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
-use support::{Gateway, http_get_with, http_send, metric_sum, stack};
+use std::time::Duration;
+use support::{Gateway, http_get_with, http_send, metric_sum, stack, wait_until};
 
 const API_KEY: &str = "metrics-key-0123456789abcdef";
 
@@ -91,17 +91,6 @@ fn sample_names(known: &Known) -> Vec<String> {
         "info" => vec![format!("{}_info", known.name.trim_end_matches("_info"))],
         _ => vec![known.name.clone()],
     }
-}
-
-fn wait_until(within: Duration, what: &str, mut pred: impl FnMut() -> bool) {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if pred() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("{what} within {within:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

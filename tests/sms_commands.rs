@@ -17,7 +17,7 @@ use simgate::events::{Event, EventData};
 use simgate::smsc_sim::{DelayRange, ReceiptPlan, SimAccount, SimConfig, SmscSim};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant, SystemTime};
-use support::{Gateway, http_get_with, metric_sum, stack};
+use support::{Gateway, http_get_with, metric_sum, stack, wait_until};
 
 const API_KEY: &str = "test-key-0123456789abcdef";
 const COMMANDS: &str = "simgate.sms.mt.command";
@@ -186,17 +186,6 @@ fn rejected(events: &[Event]) -> Vec<simgate::events::payload::MtRejected> {
 
 fn metrics(gw: &Gateway) -> String {
     gw.get("/metrics").map(|r| r.body).unwrap_or_default()
-}
-
-fn wait_until(within: Duration, what: &str, mut pred: impl FnMut() -> bool) {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if pred() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("{what} within {within:?}");
 }
 
 fn command(run: &Run, n: usize, key: Option<String>) -> String {

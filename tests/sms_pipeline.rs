@@ -11,7 +11,7 @@ use simgate::smsc_sim::{
     DelayRange, IdVariant, MessageIdStyle, MoPlan, ReceiptPlan, SimAccount, SimConfig, SmscSim,
 };
 use std::time::{Duration, Instant};
-use support::{Gateway, http_get_with, http_send, metric_sum, stack};
+use support::{Gateway, http_get_with, http_send, metric_sum, stack, wait_until};
 
 const API_KEY: &str = "test-key-0123456789abcdef";
 
@@ -66,17 +66,6 @@ fn auth() -> [(&'static str, &'static str); 2] {
 
 fn metrics(gw: &Gateway) -> String {
     gw.get("/metrics").map(|r| r.body).unwrap_or_default()
-}
-
-fn wait_until(within: Duration, what: &str, mut pred: impl FnMut() -> bool) {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if pred() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("{what} within {within:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -384,3 +384,16 @@ fn read_framed(reader: &mut BufReader<TcpStream>) -> std::io::Result<(HttpRespon
     reader.read_exact(&mut body)?;
     Ok((HttpResponse { body: String::from_utf8_lossy(&body).into_owned(), ..resp }, close))
 }
+
+/// Polls `pred` every 100 ms until it holds; panics naming `what` when it
+/// does not within `within`.
+pub fn wait_until(within: Duration, what: &str, mut pred: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if pred() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("{what} within {within:?}");
+}
