@@ -38,6 +38,8 @@ const BATCH_LINGER: Duration = Duration::from_millis(5);
 /// Back-off while the message store or the broker is unreachable.
 const RETRY_MIN: Duration = Duration::from_millis(200);
 const RETRY_MAX: Duration = Duration::from_secs(10);
+/// How long shutdown waits for the last commit and the group leave.
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
 /// Records librdkafka prefetches, per partition, in KiB: bounds the memory
 /// of a backlog.
 const PREFETCH_KIB: &str = "4096";
@@ -46,22 +48,14 @@ const PREFETCH_KIB: &str = "4096";
 /// (offsets are committed after the message is stored), and a new group
 /// starts at the oldest command.
 pub fn consumer_config(kafka: &KafkaSettings, group: &str) -> ClientConfig {
-    let mut config = ClientConfig::new();
+    // The brokers, SASL and TLS as every other client of the gateway.
+    let mut config = crate::backends::kafka::client_config(kafka, "-commands");
     config
-        .set("bootstrap.servers", &kafka.brokers)
-        .set("client.id", format!("{}-commands", kafka.client_id))
-        .set("security.protocol", &kafka.security_protocol)
         .set("group.id", group)
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
         .set("queued.max.messages.kbytes", PREFETCH_KIB);
-    if let Some(user) = &kafka.sasl_username {
-        config
-            .set("sasl.mechanisms", "SCRAM-SHA-512")
-            .set("sasl.username", user)
-            .set("sasl.password", kafka.sasl_password.expose());
-    }
     config
 }
 
@@ -161,15 +155,25 @@ impl CommandConsumer {
             last = tpl;
         }
         // The last commit went out asynchronously: make it stick before the
-        // consumer leaves its group (which blocks, so off the runtime).
+        // consumer leaves its group. Both block inside librdkafka, so they
+        // run off the runtime, and shutdown waits for them at most
+        // CLOSE_WAIT: a broker in the middle of a rebalance can hold the
+        // leave request for its whole timeout. Nothing is lost when the
+        // wait runs out: uncommitted records are read again and their
+        // idempotency keys make the second reading a no-op.
         let consumer = self.consumer;
-        let _ = tokio::task::spawn_blocking(move || {
+        let close = tokio::task::spawn_blocking(move || {
             if last.count() > 0 {
                 let _ = consumer.commit(&last, CommitMode::Sync);
             }
             drop(consumer);
-        })
-        .await;
+        });
+        if tokio::time::timeout(CLOSE_WAIT, close).await.is_err() {
+            tracing::warn!(
+                wait = ?CLOSE_WAIT,
+                "MT command consumer did not leave its group in time; its records will be read again"
+            );
+        }
         tracing::info!("MT command consumer stopped");
     }
 
@@ -316,3 +320,27 @@ impl Handler {
 
 /// The key of `sms.mt.rejected` for a command without a usable destination.
 pub const REJECTED_KEY: &str = "rejected";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Secret;
+
+    #[test]
+    fn the_consumer_logs_in_like_every_other_client() {
+        let kafka = KafkaSettings {
+            security_protocol: "sasl_ssl".to_owned(),
+            sasl_username: Some("simgate".to_owned()),
+            sasl_password: Secret::new("pw".to_owned()),
+            sasl_mechanism: "SCRAM-SHA-256".to_owned(),
+            tls_ca_file: Some("/etc/simgate/kafka-ca.pem".into()),
+            ..KafkaSettings::default()
+        };
+        let config = consumer_config(&kafka, "simgate-mt");
+        assert_eq!(config.get("sasl.mechanisms"), Some("SCRAM-SHA-256"));
+        assert_eq!(config.get("ssl.ca.location"), Some("/etc/simgate/kafka-ca.pem"));
+        assert_eq!(config.get("client.id"), Some("simgate-commands"));
+        assert_eq!(config.get("group.id"), Some("simgate-mt"));
+        assert_eq!(config.get("enable.auto.commit"), Some("false"));
+    }
+}
