@@ -6,6 +6,7 @@
 use super::payload::{
     BindDown, BindUp, DrUnmatched, MoReceived, MtAccepted, MtOutcome, MtRejected, MtSubmitted,
 };
+use super::payload_sim::{CommandResult, CommandState, OtaPor, OtaSent, SessionClosed, SessionOpened};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::time::SystemTime;
@@ -137,6 +138,22 @@ event_types! {
     SmppBindUp => "smpp.bind.up", SmppBind, BindUp;
     /// An SMPP bind to the SMSC was lost or closed.
     SmppBindDown => "smpp.bind.down", SmppBind, BindDown;
+    /// An applet authenticated on port 9506.
+    SimSessionOpened => "sim.session.opened", Sim, SessionOpened;
+    /// An applet session ended, with its close reason.
+    SimSessionClosed => "sim.session.closed", Sim, SessionClosed;
+    /// A command to a SIM was accepted and stored.
+    SimCommandQueued => "sim.command.queued", Sim, CommandState;
+    /// A command reached the applet's session.
+    SimCommandDelivered => "sim.command.delivered", Sim, CommandState;
+    /// The applet answered a command.
+    SimCommandResult => "sim.command.result", Sim, CommandResult;
+    /// A command's time to live ended before it was answered.
+    SimCommandExpired => "sim.command.expired", Sim, CommandState;
+    /// A wake-up SMS was handed to the SMS pipeline.
+    SimOtaSent => "sim.ota.sent", Sim, OtaSent;
+    /// A proof of receipt of an OTA packet came back as MO.
+    SimOtaPor => "sim.ota.por", Sim, OtaPor;
 }
 
 impl fmt::Display for EventType {

@@ -11,6 +11,7 @@ mod event;
 mod metrics;
 pub mod outbox;
 pub mod payload;
+pub mod payload_sim;
 mod producer;
 mod publisher;
 pub mod relay;

@@ -10,6 +10,7 @@
 //! - [`applet`]: the channel's messages and how they are bound and secured.
 //! - [`session`]: the gateway's and the applet's sans-IO state machines.
 //! - [`ota`]: the wake-up SMS and its proof of receipt.
+//! - [`wake`]: the contract by which queued commands ask for a wake-up SMS.
 //! - `registry` (feature `server`; its store needs `mongo`): the SIM
 //!   registry with keys sealed at rest (docs/sim-registry.md).
 //! - `listener` (feature `server`): the tokio listener on TCP 9506 that
@@ -28,6 +29,7 @@ pub mod ota;
 pub mod registry;
 pub mod secured;
 pub mod session;
+pub mod wake;
 
 #[cfg(test)]
 mod proptests;
