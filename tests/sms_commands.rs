@@ -386,3 +386,52 @@ async fn health_is_down_without_binds_and_up_once_they_come() {
     drop(gw);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_without_a_bind_stays_up_while_the_region_holds_them() {
+    let sim = SmscSim::start(sim_config(None)).await.unwrap();
+    let port = sim.local_addr().port();
+    let run = Run::new("rgn");
+    let account = run.tag.to_uppercase();
+    let env = |instance: &str| {
+        let mut env = run.env(port);
+        env.push(("SIMGATE__SMS__COMMAND_TOPIC_ENABLED".into(), "false".into()));
+        // Two slots for two instances that want two binds each: one of
+        // them holds none, by design.
+        env.push((format!("SIMGATE__SMPP__ACCOUNTS__{account}__MAX_BINDS"), "2".into()));
+        env.retain(|(k, _)| k != "SIMGATE__INSTANCE__ID");
+        env.push(("SIMGATE__INSTANCE__ID".into(), format!("{}-{instance}", run.tag)));
+        env
+    };
+    let (env_a, env_b) = (env("a"), env("b"));
+    let (a, b) = tokio::task::spawn_blocking(move || {
+        let a = Gateway::start(&env_a);
+        wait_until(Duration::from_secs(20), "a holds both slots", || {
+            metric_sum(&a.get("/metrics").map(|r| r.body).unwrap_or_default(), "simgate_smpp_bind_up") == 2.0
+        });
+        let b = Gateway::start(&env_b);
+        // Well past b's 2 s grace without a bind of its own.
+        std::thread::sleep(Duration::from_secs(5));
+        assert_eq!(
+            metric_sum(&b.get("/metrics").unwrap().body, "simgate_smpp_bind_up"),
+            0.0,
+            "b holds no slot"
+        );
+        let health = b.get("/health").unwrap();
+        assert_eq!((health.status, health.body.as_str()), (200, r#"{"status":"UP"}"#));
+        (a, b)
+    })
+    .await
+    .unwrap();
+    // The SMSC goes away: no instance of the region holds a bind, so both
+    // report down (the reason to fail over to the other region).
+    sim.shutdown().await;
+    tokio::task::spawn_blocking(move || {
+        for gw in [&a, &b] {
+            let down = gw.wait_for("/health", Duration::from_secs(30), |r| r.status == 503);
+            assert!(down.body.contains("none in the region"), "{}", down.body);
+        }
+    })
+    .await
+    .unwrap();
+}

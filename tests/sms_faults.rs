@@ -308,6 +308,8 @@ async fn sigterm_mid_traffic_unbinds_exits_and_the_other_instance_finishes_every
     let ids: Vec<String> = posted.accepted.iter().map(|(_, id, _)| id.clone()).collect();
     let by_a = posted.accepted.iter().filter(|(_, _, g)| *g == 0).count();
     let messages = Messages::open(&tag).await;
+    // `a` gave up its claims when it stopped, so `b` need not wait for them.
+    let left_claimed = messages.claimed_by("term-a").await;
     let stored = pipeline::wait_states(&messages, &ids, &["delivered"], Duration::from_secs(90)).await;
     let (parts, states) = part_tally(&stored);
     let summary = format!(
@@ -341,6 +343,9 @@ async fn sigterm_mid_traffic_unbinds_exits_and_the_other_instance_finishes_every
         ids.iter().filter(|id| stored.get(*id).is_none_or(|m| m.state != "delivered")).take(5).collect();
     if !undelivered.is_empty() {
         failures.push(format!("accepted messages not delivered, e.g. {undelivered:?}"));
+    }
+    if left_claimed != 0 {
+        failures.push(format!("a left {left_claimed} messages claimed"));
     }
     if after_exit.duplicate_submits != 0 || sim.stats().duplicate_submits != 0 {
         failures.push("a part was submitted twice".to_owned());

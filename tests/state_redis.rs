@@ -11,7 +11,7 @@ use simgate::settings::Settings;
 use simgate::smpp::receipt::MessageId;
 use simgate::state::{
     BindLeases, Claim, IdempotencyKeys, KeySpace, MoKey, MoProgress, MoReassembly, Op, Parked, PartRef,
-    ReceiptCorrelation, StateError, StateMetrics, StateStore,
+    ReceiptCorrelation, RegionBinds, StateError, StateMetrics, StateStore,
 };
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -74,6 +74,26 @@ fn keys_of(id: &str) -> (String, Vec<String>) {
 
 fn refs(keys: &[String]) -> Vec<&str> {
     keys.iter().map(String::as_str).collect()
+}
+
+// ---- region binds ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_is_served_while_some_instance_marks_it_and_not_after() {
+    let (a, b) = two_instances("region");
+    let west = RegionBinds::new(a.clone(), "w", "us-west-2");
+    let (a, b) = (RegionBinds::new(a, "a", "us-east-1"), RegionBinds::new(b, "b", "us-east-1"));
+    assert!(!b.served("primary").await.unwrap(), "nobody marked it yet");
+    a.mark("primary", Duration::from_millis(400)).await.unwrap();
+    assert!(b.served("primary").await.unwrap(), "another instance sees a's mark");
+    assert!(!b.served("secondary").await.unwrap(), "accounts are apart");
+    assert!(!west.served("primary").await.unwrap(), "regions are apart");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(!b.served("primary").await.unwrap(), "the mark lapses when a stops renewing it");
+    assert!(matches!(
+        a.mark("bad{account}", Duration::from_secs(1)).await,
+        Err(StateError::InvalidInput { what: "account", .. })
+    ));
 }
 
 // ---- bind leases ----

@@ -21,7 +21,9 @@ use crate::sms::bind_health::spawn_bind_health;
 use crate::sms::command::{CommandConsumer, CommandMetrics, MtAcceptor, command_topic};
 use crate::sms::inbound::{Inbound, InboundMetrics, sweep_parked};
 use crate::sms::mt::worker::{MtWorker, WorkerConfig};
-use crate::state::{IdempotencyKeys, MoReassembly, ReceiptCorrelation, StateMetrics, StateStore};
+use crate::state::{
+    IdempotencyKeys, MoReassembly, ReceiptCorrelation, RegionBinds, StateMetrics, StateStore,
+};
 use crate::store::{MessageStore, StoreMetrics};
 use prometheus_client::registry::Registry;
 use std::sync::Arc;
@@ -104,7 +106,8 @@ impl SmsService {
         if let Some(pool) = engine.pool(&sms.mt_account) {
             let component = health.region_component("smpp");
             let wanted = engine.wanted(&sms.mt_account);
-            spawn_bind_health(shutdown, component, pool.clone(), wanted, sms.bind_down_grace);
+            let region = state.clone().map(|s| RegionBinds::new(s, &instance, &settings.instance.region));
+            spawn_bind_health(shutdown, component, pool.clone(), region, wanted, sms.bind_down_grace);
         }
         let (Some(state), Some(mongo), Some(events)) = (state, backends.mongo.clone(), events) else {
             tracing::warn!("MT API and MO/receipt handling off: they need redis, mongo and events");
@@ -171,8 +174,16 @@ impl SmsService {
             // Settling unknown parts (query_sm) and expiry: src/sms/mt/resolver.rs.
             spawn_resolver(shutdown, &worker, settings);
             let engine = engine.clone();
+            let claims = store.clone();
             shutdown.spawn(async move {
                 worker.run(mt_stop).await;
+                // Each message gives up its claim when its task ends; this
+                // catches any release that failed, so other instances take
+                // the messages now rather than when the claims run out
+                // (docs/store.md, "Shutdown and takeover").
+                if let Err(err) = claims.release_all_claims().await {
+                    tracing::warn!(%err, "message claims not released; they run out after store.claim_lease");
+                }
                 // Parts in flight are answered; now the binds may go.
                 engine.stop();
                 engine.closed().await;

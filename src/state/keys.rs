@@ -52,6 +52,12 @@ impl KeySpace {
         format!("{}:lease:{{{account}}}:{slot}", self.prefix)
     }
 
+    /// Set while some instance of `region` holds a bound bind of
+    /// `account`: `<p>:bound:{<account>}:<region>`.
+    pub(crate) fn region_bound(&self, account: &str, region: &str) -> String {
+        format!("{}:bound:{{{account}}}:{region}", self.prefix)
+    }
+
     /// Receipt map entry: `<p>:rcpt:{<account>}:map:<key>`.
     pub(crate) fn receipt_map(&self, account: &str, key: &str) -> String {
         format!("{}:rcpt:{{{account}}}:map:{key}", self.prefix)

@@ -36,6 +36,10 @@ pub enum Op {
     IdempotencyForget,
     /// [`MoReassembly::add`](super::MoReassembly::add).
     MoAdd,
+    /// [`RegionBinds::mark`](super::RegionBinds::mark).
+    RegionBindsMark,
+    /// [`RegionBinds::served`](super::RegionBinds::served).
+    RegionBindsServed,
     /// [`KeySpace::new`](super::KeySpace::new); never a Redis operation.
     KeySpace,
 }
@@ -56,6 +60,8 @@ impl Op {
             Op::IdempotencyClaim => "idempotency_claim",
             Op::IdempotencyForget => "idempotency_forget",
             Op::MoAdd => "mo_add",
+            Op::RegionBindsMark => "region_binds_mark",
+            Op::RegionBindsServed => "region_binds_served",
             Op::KeySpace => "key_space",
         }
     }

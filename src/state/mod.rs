@@ -9,6 +9,8 @@
 //! - [`MoReassembly`]: the parts of concatenated MO messages, which may
 //!   arrive on different binds and instances.
 //! - [`IdempotencyKeys`]: one message per client request key.
+//! - [`RegionBinds`]: whether any instance holds a bound bind of an
+//!   account, for the `smpp` health component.
 //!
 //! Every key has a TTL and every value a bound; nothing blocks. Each
 //! operation is one Redis round trip (a command or a Lua script) except
@@ -22,6 +24,7 @@ pub mod keys;
 mod leases;
 mod metrics;
 mod mo_parts;
+mod region_binds;
 
 pub use correlation::{DueParked, Parked, PartRef, ReceiptCorrelation};
 pub use error::StateError;
@@ -30,6 +33,7 @@ pub use keys::KeySpace;
 pub use leases::{BindLeases, BindSlot};
 pub use metrics::{Op, StateMetrics};
 pub use mo_parts::{MoKey, MoProgress, MoReassembly};
+pub use region_binds::RegionBinds;
 
 use crate::backends::redis::RedisHandle;
 use metrics::Released;

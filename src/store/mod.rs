@@ -28,8 +28,8 @@ pub use indexes::{HISTORY_TTL_INDEX, MESSAGES_TTL_INDEX};
 pub use messages::{Inserted, MessageStore};
 pub use metrics::StoreMetrics;
 pub use model::{
-    Claim, Content, HistoryEntry, MAX_PARTS, MessageId, MessageRecord, MessageView, NewMessage, PartRecord,
-    PartSeq, SETTLE_NEVER, part_key,
+    Claim, Content, HistoryEntry, MAX_CONTENT_LEN, MAX_PARTS, MessageId, MessageRecord, MessageView,
+    NewMessage, PartRecord, PartSeq, SETTLE_NEVER, part_key,
 };
 pub use parts::PartOutcome;
 pub use state::{MessageState, PartState};

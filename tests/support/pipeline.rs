@@ -273,6 +273,11 @@ impl Messages {
         }
         out
     }
+
+    /// How many messages `instance` holds a claim on.
+    pub async fn claimed_by(&self, instance: &str) -> u64 {
+        self.collection.count_documents(mongodb::bson::doc! {"claim.owner": instance}).await.unwrap()
+    }
 }
 
 /// Counts of each value.

@@ -10,7 +10,9 @@ use crate::events::{EventData, EventKey, EventOrigin, EventSink};
 use crate::sms::mt::request::{Content as ReqContent, hex_octets};
 use crate::sms::mt::{ConcatMode, MtRequest, RequestError, plan_parts};
 use crate::state::{Claim, IdempotencyKeys};
-use crate::store::{Content, Inserted, MessageId, MessageRecord, MessageStore, NewMessage, StoreError};
+use crate::store::{
+    Content, Inserted, MAX_CONTENT_LEN, MessageId, MessageRecord, MessageStore, NewMessage, StoreError,
+};
 use std::sync::Arc;
 use tokio::sync::Notify;
 
@@ -64,6 +66,24 @@ impl MtAcceptor {
         let parts = plan_parts(&valid, self.concat, 0)
             .map_err(|e| RequestError { field: "text", problem: e.to_string() })?;
         let data_coding = parts.first().map_or(0, |p| p.data_coding);
+        let content = match &valid.content {
+            ReqContent::Text { text, .. } => Content::Text { text: text.clone() },
+            ReqContent::Binary { octets } => Content::Binary { hex: hex_octets::encode(octets) },
+        };
+        // The store keeps at most MAX_CONTENT_LEN octets of content: a text
+        // that fits in the SMS parts can still be longer than that in UTF-8
+        // (Latin-1 letters take two octets each). Refused here, as the
+        // request's fault, before its idempotency key is claimed.
+        let (field, stored_len) = match &content {
+            Content::Text { text } => ("text", text.len()),
+            Content::Binary { hex } => ("binary", hex.len()),
+        };
+        if stored_len > MAX_CONTENT_LEN {
+            return Err(AcceptError::Invalid(RequestError {
+                field,
+                problem: format!("longer than the {MAX_CONTENT_LEN} octets a message may hold"),
+            }));
+        }
         let id = MessageId::generate();
         if let (Some(keys), Some(key)) = (&self.idempotency, &valid.idempotency_key) {
             match keys.claim(key, id.as_str()).await {
@@ -78,10 +98,6 @@ impl MtAcceptor {
                 Err(err) => tracing::warn!(%err, "idempotency fast path unavailable; the store decides"),
             }
         }
-        let content = match &valid.content {
-            ReqContent::Text { text, .. } => Content::Text { text: text.clone() },
-            ReqContent::Binary { octets } => Content::Binary { hex: hex_octets::encode(octets) },
-        };
         let new = NewMessage {
             id: Some(id.clone()),
             idempotency_key: valid.idempotency_key.clone(),
