@@ -250,6 +250,10 @@ async fn a_part_answered_only_after_the_late_window_ends_unknown_for_good_and_is
             scrape = metrics(&gw);
         }
         let states: Vec<String> = ids.iter().map(|id| state_of(&gw, id)).collect();
+        // The API tells a part given up from one still being resolved.
+        let shown = http_get_with(gw.http, &format!("/v1/messages/{}", ids[0]), &auth()).unwrap().json();
+        assert_eq!(shown["parts"][0]["state"], "unknown", "{shown}");
+        assert_eq!(shown["parts"][0]["given_up"], true, "{shown}");
         gw.signal("TERM");
         (states, scrape, gw.wait_exit(Duration::from_secs(30)))
     })

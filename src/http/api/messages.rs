@@ -91,6 +91,9 @@ fn view_json(view: &crate::store::MessageView) -> serde_json::Value {
                 "smsc_message_id": p.smsc_message_id,
                 "command_status": p.command_status,
                 "error_code": p.error_code,
+                // `unknown` for good: simgate stopped trying to learn the
+                // part's fate (docs/runbook.md, GatewayMtPartsGivenUp).
+                "given_up": p.given_up,
             })
         })
         .collect();
