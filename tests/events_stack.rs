@@ -21,8 +21,9 @@ use simgate::events::{
 use simgate::lifecycle::Shutdown;
 use simgate::settings::Settings;
 use std::collections::{HashMap, HashSet};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, SystemTime};
+use support::broker::PrivateBroker;
 use support::{stack, stack_env};
 use tokio::time::Instant;
 
@@ -58,73 +59,6 @@ fn create_topics(broker: &str, s: &Settings) {
             .output()
             .unwrap();
         assert!(out.status.success(), "topic create: {}", String::from_utf8_lossy(&out.stderr));
-    }
-}
-
-/// A Tansu broker of this test's own on a free loopback port; resumed and
-/// killed on drop.
-struct PrivateBroker {
-    child: Child,
-    addr: String,
-}
-
-impl PrivateBroker {
-    fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let url = format!("tcp://127.0.0.1:{port}");
-        let child = Command::new(stack("SIMGATE_STACK_TANSU"))
-            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
-            .args(["--storage-engine", "memory://tansu/"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let broker = Self { child, addr: format!("127.0.0.1:{port}") };
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            let ok = Command::new(stack("SIMGATE_STACK_TANSU"))
-                .args(["topic", "list", "--broker", &url])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success());
-            if ok {
-                return broker;
-            }
-            assert!(std::time::Instant::now() < deadline, "private tansu not ready within 30s");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn signal(&self, sig: &str) {
-        let ok =
-            Command::new("kill").arg(format!("-{sig}")).arg(self.child.id().to_string()).status().unwrap();
-        assert!(ok.success(), "kill -{sig}");
-    }
-
-    /// Stops the broker process (SIGSTOP) until the returned guard drops.
-    fn pause(&self) -> Paused<'_> {
-        self.signal("STOP");
-        Paused(self)
-    }
-}
-
-impl Drop for PrivateBroker {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").arg("-CONT").arg(self.child.id().to_string()).status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A paused broker; resumed (SIGCONT) on drop, so a failing test never
-/// leaves it stopped.
-struct Paused<'a>(&'a PrivateBroker);
-
-impl Drop for Paused<'_> {
-    fn drop(&mut self) {
-        self.0.signal("CONT");
     }
 }
 

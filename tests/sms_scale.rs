@@ -15,9 +15,11 @@
 mod pipeline;
 mod support;
 
+use support::broker::PrivateBroker;
+
 use pipeline::{
-    GatewaySpec, Messages, PrivateBroker, bound, consume, create_topics, metrics, mt_body, post_all, run_tag,
-    tally, wait_states, wait_until,
+    GatewaySpec, Messages, bound, consume, create_topics, metrics, mt_body, post_all, run_tag, tally,
+    wait_states, wait_until,
 };
 use simgate::events::{EventData, EventType, Topic};
 use simgate::smsc_sim::{DelayRange, ReceiptPlan, SimAccount, SimConfig, SmscSim};

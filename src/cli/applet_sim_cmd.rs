@@ -199,28 +199,10 @@ async fn drive(config: SwarmConfig, args: &RunArgs) -> ExitCode {
         Err(err) => return usage(err),
     };
     println!("running {sessions} applets against {target}");
-    let stop = async {
-        match args.duration {
-            Some(d) => tokio::time::sleep(d).await,
-            None => std::future::pending().await,
-        }
-    };
-    tokio::pin!(stop);
-    let period =
-        if args.stats_interval.is_zero() { Duration::from_secs(86_400) } else { args.stats_interval };
-    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-    loop {
-        tokio::select! {
-            name = signals.recv() => {
-                tracing::info!(signal = name, "applet-sim stopping");
-                break;
-            }
-            () = &mut stop => break,
-            _ = ticker.tick(), if !args.stats_interval.is_zero() => {
-                eprintln!("applet-sim: {}", swarm.stats().line());
-            }
-        }
-    }
+    super::foreground::until_stopped(&mut signals, args.duration, args.stats_interval, "applet-sim", || {
+        swarm.stats().line()
+    })
+    .await;
     let summary = swarm.stop().await;
     eprintln!("applet-sim: final {}", summary.line());
     if let Some(path) = &args.json {

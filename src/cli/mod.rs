@@ -8,6 +8,7 @@
 
 pub mod applet_sim_cmd;
 mod config_cmd;
+mod foreground;
 mod healthcheck;
 pub mod load_cmd;
 mod pdu_cmd;

@@ -175,26 +175,10 @@ async fn serve(config: SimConfig, replay: Option<ReplayPlan>, args: &SmscSimArgs
         sim.replay(plan);
     }
     println!("listening on {}", sim.local_addr());
-    let stop = async {
-        match args.duration {
-            Some(d) => tokio::time::sleep(d).await,
-            None => std::future::pending().await,
-        }
-    };
-    tokio::pin!(stop);
-    let period =
-        if args.stats_interval.is_zero() { Duration::from_secs(86_400) } else { args.stats_interval };
-    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-    loop {
-        tokio::select! {
-            name = signals.recv() => {
-                tracing::info!(signal = name, "smsc-sim stopping");
-                break;
-            }
-            () = &mut stop => break,
-            _ = ticker.tick(), if !args.stats_interval.is_zero() => eprintln!("smsc-sim: {}", sim.stats().line()),
-        }
-    }
+    super::foreground::until_stopped(&mut signals, args.duration, args.stats_interval, "smsc-sim", || {
+        sim.stats().line()
+    })
+    .await;
     let stats = sim.stats();
     let replayed = sim.replay_counts();
     sim.shutdown().await;

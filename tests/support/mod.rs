@@ -2,6 +2,8 @@
 //! `simgate` process, and a minimal HTTP/1.1 client on loopback.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod broker;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};

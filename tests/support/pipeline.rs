@@ -12,7 +12,7 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use simgate::events::{Event, Topic};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -305,67 +305,6 @@ pub async fn wait_states(
             return all;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
-
-/// A Tansu broker of the test's own on a free loopback port (same binary
-/// and storage as scripts/stack.sh), so pausing it never touches the
-/// stack's shared broker; resumed and killed on drop.
-pub struct PrivateBroker {
-    child: Child,
-    /// `127.0.0.1:PORT`.
-    pub addr: String,
-}
-
-impl PrivateBroker {
-    /// Starts it and waits (up to 30 s) until it lists topics.
-    pub fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let url = format!("tcp://127.0.0.1:{port}");
-        let child = Command::new(stack("SIMGATE_STACK_TANSU"))
-            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
-            .args(["--storage-engine", "memory://tansu/"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let broker = Self { child, addr: format!("127.0.0.1:{port}") };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !broker.tansu(&["topic", "list", "--broker", &url]) {
-            assert!(Instant::now() < deadline, "private tansu not ready within 30s");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        broker
-    }
-
-    fn tansu(&self, args: &[&str]) -> bool {
-        Command::new(stack("SIMGATE_STACK_TANSU"))
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    }
-
-    /// Sends `sig` (`STOP`, `CONT`) to the broker process.
-    pub fn signal(&self, sig: &str) {
-        let ok =
-            Command::new("kill").arg(format!("-{sig}")).arg(self.child.id().to_string()).status().unwrap();
-        assert!(ok.success(), "kill -{sig}");
-    }
-
-    /// The process id, for CPU accounting.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-}
-
-impl Drop for PrivateBroker {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").arg("-CONT").arg(self.child.id().to_string()).status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -12,7 +12,10 @@
 //! monotonic clock; percentiles are exact (all samples kept, sorted).
 
 use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::Barrier;
 
 /// The source address of every submit.
 pub const SOURCE_ADDR: &str = "simgate";
@@ -220,6 +223,53 @@ pub fn report(implementation: &str, args: &DriverArgs, mut tally: Tally, seconds
         "p99_us": percentile(&tally.latencies_us, 99.0),
     });
     println!("{line}");
+}
+
+/// What one bind measured: its tally, when its first submit left and when
+/// its last response came.
+#[derive(Debug)]
+pub struct BindRun {
+    /// The bind's latencies and errors.
+    pub tally: Tally,
+    /// Just before its first submit.
+    pub started: Instant,
+    /// Just after its last response.
+    pub finished: Instant,
+}
+
+/// The driver's whole run: `one_bind(args, share, barrier)` once per bind
+/// in its own task (each waits on `barrier` so all start together), all of
+/// them within `args.timeout`, then the one JSON line for
+/// `implementation`, timed from the first submit to the last response.
+pub async fn run_binds<F, Fut>(implementation: &str, one_bind: F) -> Result<(), DriverError>
+where
+    F: Fn(Arc<DriverArgs>, u64, Arc<Barrier>) -> Fut,
+    Fut: Future<Output = Result<BindRun, DriverError>> + Send + 'static,
+{
+    let args = Arc::new(DriverArgs::from_env()?);
+    let barrier = Arc::new(Barrier::new(args.binds));
+    let mut tasks = tokio::task::JoinSet::new();
+    for index in 0..args.binds {
+        tasks.spawn(one_bind(args.clone(), args.share(index), barrier.clone()));
+    }
+    let runs = tokio::time::timeout(args.timeout, async {
+        let mut runs = Vec::with_capacity(args.binds);
+        while let Some(joined) = tasks.join_next().await {
+            runs.push(joined.map_err(|e| DriverError::Io(std::io::Error::other(e)))??);
+        }
+        Ok::<_, DriverError>(runs)
+    })
+    .await
+    .map_err(|_| DriverError::TimedOut(args.timeout))??;
+    let started = runs.iter().map(|r| r.started).min();
+    let finished = runs.iter().map(|r| r.finished).max();
+    let seconds = started.zip(finished).map_or(0.0, |(s, f)| f.duration_since(s).as_secs_f64());
+    let mut tally = Tally::default();
+    for r in runs {
+        tally.merge(r.tally);
+    }
+    report(implementation, &args, tally, seconds, true);
+    Ok(())
 }
 
 /// Runs `main`, printing its error on standard error and exiting with its

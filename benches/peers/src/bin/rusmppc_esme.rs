@@ -11,7 +11,7 @@ use rusmpp::types::{COctetString, OctetString};
 use rusmpp::values::{Npi, Ton};
 use rusmppc::Client;
 use simgate_bench_peers::{
-    DESTINATION_ADDR, DriverArgs, DriverError, SOURCE_ADDR, Tally, exit_on_error, report,
+    BindRun, DESTINATION_ADDR, DriverArgs, DriverError, SOURCE_ADDR, Tally, exit_on_error, run_binds,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,31 +27,7 @@ async fn main() {
 }
 
 async fn run() -> Result<(), DriverError> {
-    let args = Arc::new(DriverArgs::from_env()?);
-    let barrier = Arc::new(Barrier::new(args.binds));
-    let mut tasks = tokio::task::JoinSet::new();
-    for index in 0..args.binds {
-        let (args, barrier) = (args.clone(), barrier.clone());
-        tasks.spawn(async move { one_bind(&args, args.share(index), &barrier).await });
-    }
-    let runs = tokio::time::timeout(args.timeout, async {
-        let mut runs = Vec::with_capacity(args.binds);
-        while let Some(joined) = tasks.join_next().await {
-            runs.push(joined.map_err(|e| DriverError::Io(std::io::Error::other(e)))??);
-        }
-        Ok::<_, DriverError>(runs)
-    })
-    .await
-    .map_err(|_| DriverError::TimedOut(args.timeout))??;
-    let started = runs.iter().map(|r| r.1).min();
-    let finished = runs.iter().map(|r| r.2).max();
-    let seconds = started.zip(finished).map_or(0.0, |(s, f)| f.duration_since(s).as_secs_f64());
-    let mut tally = Tally::default();
-    for (t, _, _) in runs {
-        tally.merge(t);
-    }
-    report("rusmppc", &args, tally, seconds, true);
-    Ok(())
+    run_binds("rusmppc", |args, share, barrier| async move { one_bind(&args, share, &barrier).await }).await
 }
 
 fn field<T>(name: &str, value: Result<T, impl std::fmt::Display>) -> Result<T, DriverError> {
@@ -70,11 +46,7 @@ fn submit_sm(text: &[u8]) -> Result<SubmitSm, DriverError> {
         .build())
 }
 
-async fn one_bind(
-    args: &DriverArgs,
-    share: u64,
-    barrier: &Barrier,
-) -> Result<(Tally, Instant, Instant), DriverError> {
+async fn one_bind(args: &DriverArgs, share: u64, barrier: &Barrier) -> Result<BindRun, DriverError> {
     let submit = submit_sm(args.text.as_bytes())?;
     let (client, mut events) = Client::builder()
         .response_timeout(RESPONSE_TIMEOUT)
@@ -114,5 +86,5 @@ async fn one_bind(
     let _ = tokio::time::timeout(RESPONSE_TIMEOUT, client.unbind()).await;
     let _ = tokio::time::timeout(RESPONSE_TIMEOUT, client.close_and_wait()).await;
     drain.abort();
-    Ok((tally, started, finished))
+    Ok(BindRun { tally, started, finished })
 }

@@ -20,9 +20,8 @@ use simgate::smpp::session::{
     BindKind, EsmeSession, Inbound, RequestTag, SessionConfig, SessionEvent, SessionState,
 };
 use simgate_bench_peers::{
-    DESTINATION_ADDR, DriverArgs, DriverError, SOURCE_ADDR, Tally, exit_on_error, report,
+    BindRun, DESTINATION_ADDR, DriverArgs, DriverError, SOURCE_ADDR, Tally, exit_on_error, run_binds,
 };
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -32,48 +31,13 @@ use tokio::sync::Barrier;
 /// error.
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// What one bind measured: its tally, when its first submit left and when
-/// its last response came.
-struct BindRun {
-    tally: Tally,
-    started: Instant,
-    finished: Instant,
-}
-
 #[tokio::main]
 async fn main() {
     exit_on_error(run().await);
 }
 
 async fn run() -> Result<(), DriverError> {
-    let args = Arc::new(DriverArgs::from_env()?);
-    let barrier = Arc::new(Barrier::new(args.binds));
-    let mut tasks = tokio::task::JoinSet::new();
-    for index in 0..args.binds {
-        let (args, barrier) = (args.clone(), barrier.clone());
-        tasks.spawn(async move { one_bind(&args, args.share(index), &barrier).await });
-    }
-    let runs = tokio::time::timeout(args.timeout, async {
-        let mut runs = Vec::with_capacity(args.binds);
-        while let Some(joined) = tasks.join_next().await {
-            runs.push(joined.map_err(|e| DriverError::Io(std::io::Error::other(e)))??);
-        }
-        Ok::<_, DriverError>(runs)
-    })
-    .await
-    .map_err(|_| DriverError::TimedOut(args.timeout))??;
-    let started = runs.iter().map(|r| r.started).min();
-    let finished = runs.iter().map(|r| r.finished).max();
-    let seconds = match (started, finished) {
-        (Some(s), Some(f)) => f.duration_since(s).as_secs_f64(),
-        _ => 0.0,
-    };
-    let mut tally = Tally::default();
-    for r in runs {
-        tally.merge(r.tally);
-    }
-    report("simgate", &args, tally, seconds, true);
-    Ok(())
+    run_binds("simgate", |args, share, barrier| async move { one_bind(&args, share, &barrier).await }).await
 }
 
 fn submit_body(text: &[u8]) -> Result<Body<'_>, DriverError> {
@@ -183,7 +147,9 @@ async fn one_bind(args: &DriverArgs, share: u64, barrier: &Barrier) -> Result<Bi
                 Ok(None) => break,
                 Err(e) => return Err(std::io::Error::other(e.to_string()).into()),
             };
-            if let Some(Inbound::Response { tag, pdu }) = session.handle_frame(&buf[..len], Instant::now()) {
+            if let Some(Inbound::Response { tag, pdu, .. }) =
+                session.handle_frame(&buf[..len], Instant::now())
+            {
                 let sent = usize::try_from(tag.0).ok().and_then(|i| sent_at.get(i));
                 if let Some(sent) = sent {
                     tally.answered(*sent, pdu.command_status == CommandStatus::ESME_ROK);

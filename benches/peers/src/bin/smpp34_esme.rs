@@ -7,7 +7,7 @@
 
 use async_trait::async_trait;
 use simgate_bench_peers::{
-    DESTINATION_ADDR, DriverArgs, DriverError, SOURCE_ADDR, Tally, exit_on_error, report,
+    BindRun, DESTINATION_ADDR, DriverArgs, DriverError, SOURCE_ADDR, Tally, exit_on_error, run_binds,
 };
 use smpp34::client::{BIND_TYPE, SMSC, SmppClient, SmppClientListener};
 use std::sync::Arc;
@@ -37,38 +37,10 @@ async fn main() {
 }
 
 async fn run() -> Result<(), DriverError> {
-    let args = Arc::new(DriverArgs::from_env()?);
-    let barrier = Arc::new(Barrier::new(args.binds));
-    let mut tasks = tokio::task::JoinSet::new();
-    for index in 0..args.binds {
-        let (args, barrier) = (args.clone(), barrier.clone());
-        tasks.spawn(async move { one_bind(&args, args.share(index), &barrier).await });
-    }
-    let runs = tokio::time::timeout(args.timeout, async {
-        let mut runs = Vec::with_capacity(args.binds);
-        while let Some(joined) = tasks.join_next().await {
-            runs.push(joined.map_err(|e| DriverError::Io(std::io::Error::other(e)))??);
-        }
-        Ok::<_, DriverError>(runs)
-    })
-    .await
-    .map_err(|_| DriverError::TimedOut(args.timeout))??;
-    let started = runs.iter().map(|r| r.1).min();
-    let finished = runs.iter().map(|r| r.2).max();
-    let seconds = started.zip(finished).map_or(0.0, |(s, f)| f.duration_since(s).as_secs_f64());
-    let mut tally = Tally::default();
-    for (t, _, _) in runs {
-        tally.merge(t);
-    }
-    report("smpp34", &args, tally, seconds, true);
-    Ok(())
+    run_binds("smpp34", |args, share, barrier| async move { one_bind(&args, share, &barrier).await }).await
 }
 
-async fn one_bind(
-    args: &DriverArgs,
-    share: u64,
-    barrier: &Barrier,
-) -> Result<(Tally, Instant, Instant), DriverError> {
+async fn one_bind(args: &DriverArgs, share: u64, barrier: &Barrier) -> Result<BindRun, DriverError> {
     let (host, port) = args.host_port()?;
     let (tx, mut rx) = mpsc::channel(1);
     let mut client = SmppClient::new(
@@ -125,5 +97,5 @@ async fn one_bind(
     // Best effort: the SMSC closes after unbind_resp either way.
     let _ = tokio::time::timeout(BIND_TIMEOUT, smsc.send_unbind()).await;
     client.stop().await;
-    Ok((tally, started, finished))
+    Ok(BindRun { tally, started, finished })
 }
