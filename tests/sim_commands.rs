@@ -278,3 +278,59 @@ impl SystemSerial {
         ((nanos / 1000) as u64 ^ u64::from(std::process::id())) % 1_000_000
     }
 }
+
+#[tokio::test]
+async fn the_session_registry_only_lets_its_holder_refresh_and_remove_an_entry() {
+    use simgate::backends::redis::RedisHandle;
+    use simgate::settings::Settings;
+    use simgate::sim::service::SessionPresence;
+    let mut settings = Settings::default();
+    settings.redis.url = simgate::settings::SecretUrl::new(&stack("SIMGATE__REDIS__URL"));
+    let redis = RedisHandle::new(&settings.redis, &settings.health).unwrap();
+    let prefix = run_tag("presence");
+    let ttl = Duration::from_secs(5);
+    let a = SessionPresence::new(redis.clone(), &prefix, "inst-a", ttl).unwrap();
+    let b = SessionPresence::new(redis.clone(), &prefix, "inst-b", ttl).unwrap();
+    assert!(SessionPresence::new(redis, &prefix, "has{brace}", ttl).is_err());
+    let sim = simset::generate(&GenerateConfig::new(1)).unwrap().remove(0).iccid;
+    assert_eq!(a.holder(&sim).await.unwrap(), None);
+    a.claim(&sim).await.unwrap();
+    assert_eq!(b.holder(&sim).await.unwrap().as_deref(), Some("inst-a"));
+    assert!(a.refresh(&sim).await.unwrap());
+    // The SIM reconnects to B: the newest session wins, A's late close keeps it.
+    b.claim(&sim).await.unwrap();
+    assert!(!a.refresh(&sim).await.unwrap(), "A no longer holds it");
+    assert!(!a.release(&sim).await.unwrap(), "compare-and-delete keeps B's entry");
+    assert_eq!(a.holder(&sim).await.unwrap().as_deref(), Some("inst-b"));
+    assert!(b.release(&sim).await.unwrap());
+    assert_eq!(a.holder(&sim).await.unwrap(), None);
+    // Notifications reach only the named instance's inbox, oldest first.
+    let other = simset::generate(&GenerateConfig { iccid_prefix: "8998".into(), ..GenerateConfig::new(1) })
+        .unwrap()
+        .remove(0)
+        .iccid;
+    a.notify("inst-b", &sim).await.unwrap();
+    a.notify("inst-b", &other).await.unwrap();
+    assert!(a.take_notifications(10).await.unwrap().is_empty());
+    assert_eq!(b.take_notifications(10).await.unwrap(), vec![sim.clone(), other]);
+    assert!(b.take_notifications(10).await.unwrap().is_empty());
+}
+
+#[test]
+fn an_unreadable_master_key_file_stops_serve_with_exit_64() {
+    let mut env = support::no_backends();
+    env.extend([
+        ("SIMGATE__SIM__ENABLED".to_owned(), "true".to_owned()),
+        ("SIMGATE__SIM__MASTER_KEY_FILE".to_owned(), "/nonexistent/simgate-master-key".to_owned()),
+        ("SIMGATE__HTTP__LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
+    ]);
+    let out = support::simgate()
+        .arg("serve")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(64), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("sim.master_key_file"), "{stderr}");
+}

@@ -26,11 +26,18 @@ pub struct RouteLabels {
     pub route: &'static str,
 }
 
-/// Why a wake-up was not sent, or which backend operation failed.
+/// Why a wake-up was not sent.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 pub struct ReasonLabels {
     /// A fixed name.
     pub reason: &'static str,
+}
+
+/// A backend operation of the commands layer.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct OpLabels {
+    /// `store`, `presence`, `events` or `session`.
+    pub op: &'static str,
 }
 
 /// Routes: the session is here, on another instance, or nowhere.
@@ -60,7 +67,7 @@ pub struct SimServiceMetrics {
     transitions: Family<StateLabels, Counter>,
     routes: Family<RouteLabels, Counter>,
     wake_failures: Family<ReasonLabels, Counter>,
-    errors: Family<ReasonLabels, Counter>,
+    errors: Family<OpLabels, Counter>,
     sessions_registered: Gauge,
 }
 
@@ -92,8 +99,8 @@ impl SimServiceMetrics {
         for reason in WAKE_REASONS {
             m.wake_failures.get_or_create_owned(&ReasonLabels { reason });
         }
-        for reason in ERROR_OPS {
-            m.errors.get_or_create_owned(&ReasonLabels { reason });
+        for op in ERROR_OPS {
+            m.errors.get_or_create_owned(&OpLabels { op });
         }
         m
     }
@@ -115,7 +122,7 @@ impl SimServiceMetrics {
     }
 
     pub(crate) fn error(&self, op: &'static str) {
-        self.errors.get_or_create(&ReasonLabels { reason: op }).inc();
+        self.errors.get_or_create(&OpLabels { op }).inc();
     }
 
     pub(crate) fn set_registered(&self, n: usize) {
