@@ -152,11 +152,8 @@ fn assert_result(v: &serde_json::Value) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn commands_reach_applets_through_either_instance() {
     let tag = run_tag("simcmd");
-    let run = Run {
-        database: tag.clone(),
-        prefix: format!("{tag}."),
-        brokers: stack("SIMGATE__KAFKA__BROKERS"),
-    };
+    let run =
+        Run { database: tag.clone(), prefix: format!("{tag}."), brokers: stack("SIMGATE__KAFKA__BROKERS") };
     create_topics(&run.brokers, &run.prefix);
     let serial = SystemSerial::next();
     let sims = simset::generate(&GenerateConfig {
@@ -180,12 +177,16 @@ async fn commands_reach_applets_through_either_instance() {
         assert_eq!(view(&a, id)["state"], "result", "either instance answers for any command");
     }
     let routes = pipeline::metrics(&b);
-    assert!(metric_sum_where(&routes, "simgate_sim_command_routes_total", "route=\"remote\"") >= 2.0, "{routes}");
+    assert!(
+        metric_sum_where(&routes, "simgate_sim_command_routes_total", "route=\"remote\"") >= 2.0,
+        "{routes}"
+    );
 
     // Refusals: unknown SIM, bad ICCID, bad hex, oversized payload, unknown field, no key.
     let body_of = |payload: &str| format!(r#"{{"type":"ping","payload":"{payload}"}}"#);
-    let unknown = simset::generate(&GenerateConfig { iccid_prefix: "8999999".into(), ..GenerateConfig::new(1) })
-        .unwrap();
+    let unknown =
+        simset::generate(&GenerateConfig { iccid_prefix: "8999999".into(), ..GenerateConfig::new(1) })
+            .unwrap();
     let resp = post(&b, unknown[0].iccid.as_str(), &body_of(""));
     assert_eq!(resp.status, 404, "{}", resp.body);
     let mut bad_check = sims[0].iccid.as_str().to_owned();
@@ -202,10 +203,17 @@ async fn commands_reach_applets_through_either_instance() {
         assert_eq!(resp.status, 400, "{body}: {}", resp.body);
         assert_eq!(resp.json()["field"], field, "{body}: {}", resp.body);
     }
-    let no_key = http_send(b.http, "POST", &format!("/v1/sims/{}/commands", sims[0].iccid.as_str()), &[], &body_of(""))
-        .unwrap();
+    let no_key = http_send(
+        b.http,
+        "POST",
+        &format!("/v1/sims/{}/commands", sims[0].iccid.as_str()),
+        &[],
+        &body_of(""),
+    )
+    .unwrap();
     assert_eq!(no_key.status, 401);
-    let missing = http_get_with(b.http, "/v1/commands/0190e5a0-0000-7000-8000-000000000000", &auth()).unwrap();
+    let missing =
+        http_get_with(b.http, "/v1/commands/0190e5a0-0000-7000-8000-000000000000", &auth()).unwrap();
     assert_eq!(missing.status, 404);
 
     // No session anywhere and no wake-up: queued until the SIM connects.

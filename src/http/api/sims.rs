@@ -10,7 +10,9 @@
 
 use crate::sim::Iccid;
 use crate::sim::commands::request::encode_hex;
-use crate::sim::commands::{CommandDocument, CommandLimits, CommandRequest, HistoryDocument, StoredCommandId};
+use crate::sim::commands::{
+    CommandDocument, CommandLimits, CommandRequest, HistoryDocument, StoredCommandId,
+};
 use crate::sim::registry::{SimRegistry, SimStatus};
 use crate::sim::service::Dispatcher;
 use axum::Json;
@@ -87,7 +89,9 @@ pub async fn submit(
         valid.ttl,
     );
     match api.dispatcher.submit(command).await {
-        Ok(state) => (StatusCode::ACCEPTED, Json(json!({ "command_id": id, "state": state.as_str() }))).into_response(),
+        Ok(state) => {
+            (StatusCode::ACCEPTED, Json(json!({ "command_id": id, "state": state.as_str() }))).into_response()
+        }
         Err(err) => {
             tracing::warn!(%err, "command not stored");
             unavailable("command store")

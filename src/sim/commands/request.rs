@@ -72,7 +72,11 @@ impl CommandRequest {
         if !command_fits(&kind, payload.len(), limits.max_frame) {
             return Err(invalid(
                 "payload",
-                format!("{} octets do not fit one applet frame of {} octets", payload.len(), limits.max_frame),
+                format!(
+                    "{} octets do not fit one applet frame of {} octets",
+                    payload.len(),
+                    limits.max_frame
+                ),
             ));
         }
         let ttl = match self.ttl.as_deref() {
@@ -127,7 +131,8 @@ pub fn command_fits(kind: &CommandType, payload_len: usize, max_frame: usize) ->
         payload: vec![0; payload_len],
     };
     let spi = message_spi(true, CounterMode::ProcessIfOneHigher, true);
-    seal_message(&keys, Tar([0; 3]), spi, counter, &[], &message).is_ok_and(|sealed| sealed.len() <= max_frame)
+    seal_message(&keys, Tar([0; 3]), spi, counter, &[], &message)
+        .is_ok_and(|sealed| sealed.len() <= max_frame)
 }
 
 #[cfg(test)]

@@ -70,7 +70,10 @@ impl CommandStore {
                 .build()
         };
         let by = |keys: Document, name: &str| {
-            IndexModel::builder().keys(keys).options(IndexOptions::builder().name(name.to_owned()).build()).build()
+            IndexModel::builder()
+                .keys(keys)
+                .options(IndexOptions::builder().name(name.to_owned()).build())
+                .build()
         };
         self.commands
             .create_indexes([
@@ -169,7 +172,11 @@ impl CommandStore {
 
     /// Commands of the SIMs `iccids` waiting for a session (queued or
     /// woken) and not expired, oldest first, at most `limit`.
-    pub async fn waiting_for(&self, iccids: &[String], limit: i64) -> Result<Vec<CommandDocument>, StoreError> {
+    pub async fn waiting_for(
+        &self,
+        iccids: &[String],
+        limit: i64,
+    ) -> Result<Vec<CommandDocument>, StoreError> {
         if iccids.is_empty() {
             return Ok(Vec::new());
         }

@@ -45,7 +45,12 @@ impl RegistryCredentials {
         Ok(Some(SimCredentials { tar: sim.tar, key_sets: vec![sim.keys], last_counter }))
     }
 
-    async fn store_counter(&self, iccid: &Iccid, kvn: Kvn, counter: Counter) -> Result<bool, CredentialError> {
+    async fn store_counter(
+        &self,
+        iccid: &Iccid,
+        kvn: Kvn,
+        counter: Counter,
+    ) -> Result<bool, CredentialError> {
         let outcome = self.registry.accept_counter(iccid, kvn, counter.get()).await.map_err(|err| {
             tracing::error!(error = %err, kvn = kvn.get(), "SIM registry did not store a counter");
             CredentialError(err.to_string())
@@ -68,7 +73,12 @@ impl CredentialSource for RegistryCredentials {
         Box::pin(self.look_up(iccid, kvn))
     }
 
-    fn accept_counter<'a>(&'a self, iccid: &'a Iccid, kvn: Kvn, counter: Counter) -> CredentialFuture<'a, bool> {
+    fn accept_counter<'a>(
+        &'a self,
+        iccid: &'a Iccid,
+        kvn: Kvn,
+        counter: Counter,
+    ) -> CredentialFuture<'a, bool> {
         Box::pin(self.store_counter(iccid, kvn, counter))
     }
 }

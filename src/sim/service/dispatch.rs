@@ -13,13 +13,15 @@ use super::metrics::SimServiceMetrics;
 use super::presence::SessionPresence;
 use crate::events::payload_sim::{CommandResult, CommandState as CommandEvent, SessionClosed, SessionOpened};
 use crate::events::{EventData, EventKey, EventOrigin, EventSink};
+use crate::sim::Iccid;
 use crate::sim::applet::{CloseReason, CommandId, CommandType, ResultStatus};
 use crate::sim::commands::request::encode_hex;
-use crate::sim::commands::{CommandDocument, CommandResultDocument, CommandState, CommandStore, StoredCommandId};
+use crate::sim::commands::{
+    CommandDocument, CommandResultDocument, CommandState, CommandStore, StoredCommandId,
+};
 use crate::sim::listener::{SessionHandle, Sessions};
 use crate::sim::registry::SimRegistry;
 use crate::sim::wake::WakeUp;
-use crate::sim::Iccid;
 use mongodb::bson::doc;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -71,7 +73,10 @@ impl Dispatcher {
 
     /// Stores a new command, publishes `sim.command.queued`, and routes
     /// it; returns the state it is in now.
-    pub async fn submit(&self, command: CommandDocument) -> Result<CommandState, crate::sim::commands::StoreError> {
+    pub async fn submit(
+        &self,
+        command: CommandDocument,
+    ) -> Result<CommandState, crate::sim::commands::StoreError> {
         self.store.insert(&command).await.inspect_err(|_| self.metrics.error("store"))?;
         self.metrics.accepted();
         self.metrics.entered(CommandState::Queued);
@@ -84,7 +89,11 @@ impl Dispatcher {
         let Ok(iccid) = Iccid::new(&command.iccid) else { return command.state };
         if let Some(session) = self.session(&iccid) {
             self.metrics.routed("local");
-            return if self.deliver(&session, command).await { CommandState::Delivered } else { command.state };
+            return if self.deliver(&session, command).await {
+                CommandState::Delivered
+            } else {
+                command.state
+            };
         }
         match self.presence.holder(&iccid).await {
             Ok(Some(holder)) if holder != self.presence.instance() => {
@@ -129,7 +138,18 @@ impl Dispatcher {
             }
         };
         let extra = doc! { "wake_message_id": sent.message_id.as_str() };
-        match self.store.transition(command, &[CommandState::Queued], CommandState::Woken, extra, None, Some("wake-up sent")).await {
+        match self
+            .store
+            .transition(
+                command,
+                &[CommandState::Queued],
+                CommandState::Woken,
+                extra,
+                None,
+                Some("wake-up sent"),
+            )
+            .await
+        {
             Ok(true) => {
                 self.metrics.entered(CommandState::Woken);
                 CommandState::Woken
@@ -150,7 +170,14 @@ impl Dispatcher {
         let Some(id) = StoredCommandId::parse(&command.id) else { return false };
         let claimed = self
             .store
-            .transition(command, &CommandState::WAITING, CommandState::Delivered, doc! {}, Some(doc! { "deliveries": 1 }), Some("handed to the session"))
+            .transition(
+                command,
+                &CommandState::WAITING,
+                CommandState::Delivered,
+                doc! {},
+                Some(doc! { "deliveries": 1 }),
+                Some("handed to the session"),
+            )
             .await;
         match claimed {
             Ok(true) => {}
@@ -177,7 +204,11 @@ impl Dispatcher {
     }
 
     async fn requeue(&self, command: &CommandDocument, why: &str) {
-        match self.store.transition(command, &[CommandState::Delivered], CommandState::Queued, doc! {}, None, Some(why)).await {
+        match self
+            .store
+            .transition(command, &[CommandState::Delivered], CommandState::Queued, doc! {}, None, Some(why))
+            .await
+        {
             Ok(true) => self.metrics.entered(CommandState::Queued),
             Ok(false) => {}
             Err(err) => {
@@ -250,12 +281,20 @@ impl Dispatcher {
             }
         };
         let name = status_name(status);
-        let result = CommandResultDocument { status: name.to_owned(), status_code: i32::from(status.octet()), payload: encode_hex(payload) };
+        let result = CommandResultDocument {
+            status: name.to_owned(),
+            status_code: i32::from(status.octet()),
+            payload: encode_hex(payload),
+        };
         let extra = match mongodb::bson::to_document(&result) {
             Ok(r) => doc! { "result": r },
             Err(_) => return,
         };
-        match self.store.transition(&command, &CommandState::OPEN, CommandState::Result, extra, None, Some(name)).await {
+        match self
+            .store
+            .transition(&command, &CommandState::OPEN, CommandState::Result, extra, None, Some(name))
+            .await
+        {
             Ok(true) => {
                 self.metrics.entered(CommandState::Result);
                 let data = EventData::SimCommandResult(CommandResult {
@@ -276,7 +315,13 @@ impl Dispatcher {
 
     /// A session ended: its unanswered commands wait again, its Redis
     /// entry goes (unless a newer session of the SIM took its place).
-    pub async fn on_closed(&self, iccid: &Iccid, reason: CloseReason, by_peer: bool, unanswered: &[CommandId]) {
+    pub async fn on_closed(
+        &self,
+        iccid: &Iccid,
+        reason: CloseReason,
+        by_peer: bool,
+        unanswered: &[CommandId],
+    ) {
         for id in unanswered {
             let id = StoredCommandId::from_channel(*id).as_string();
             match self.store.find(&id).await {
@@ -388,7 +433,18 @@ impl Dispatcher {
             }
         };
         for command in due {
-            match self.store.transition(&command, &CommandState::OPEN, CommandState::Expired, doc! {}, None, Some("time-to-live over")).await {
+            match self
+                .store
+                .transition(
+                    &command,
+                    &CommandState::OPEN,
+                    CommandState::Expired,
+                    doc! {},
+                    None,
+                    Some("time-to-live over"),
+                )
+                .await
+            {
                 Ok(true) => {
                     self.metrics.entered(CommandState::Expired);
                     self.publish_state(&command, EventData::SimCommandExpired).await;

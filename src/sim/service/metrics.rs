@@ -77,14 +77,26 @@ impl SimServiceMetrics {
         let m = Self::default();
         let r = registry.sub_registry_with_prefix("sim");
         r.register("commands_accepted", "Commands accepted by the API", m.accepted.clone());
-        r.register("command_transitions", "Command state changes, by the state entered", m.transitions.clone());
+        r.register(
+            "command_transitions",
+            "Command state changes, by the state entered",
+            m.transitions.clone(),
+        );
         r.register(
             "command_routes",
             "Commands routed: to a session here, to the instance holding it, or to a wake-up",
             m.routes.clone(),
         );
-        r.register("wakeups_failed", "Wake-ups not sent, by reason (the command stays queued)", m.wake_failures.clone());
-        r.register("errors", "Backend operations of the commands layer that failed, by operation", m.errors.clone());
+        r.register(
+            "wakeups_failed",
+            "Wake-ups not sent, by reason (the command stays queued)",
+            m.wake_failures.clone(),
+        );
+        r.register(
+            "errors",
+            "Backend operations of the commands layer that failed, by operation",
+            m.errors.clone(),
+        );
         r.register(
             "sessions_registered",
             "Applet sessions of this instance in the Redis session registry",

@@ -60,7 +60,12 @@ pub enum SimError {
 impl SimError {
     /// Whether this is a configuration mistake (exit status 64).
     pub fn is_config(&self) -> bool {
-        matches!(self, SimError::Config(_) | SimError::Listener(ListenerError::Config(_)) | SimError::Presence(PresenceError::InstanceId))
+        matches!(
+            self,
+            SimError::Config(_)
+                | SimError::Listener(ListenerError::Config(_))
+                | SimError::Presence(PresenceError::InstanceId)
+        )
     }
 }
 
@@ -108,7 +113,11 @@ impl SimService {
         let redis = backends.redis.clone().ok_or_else(|| needs("redis.enabled"))?;
         let events = events.ok_or_else(|| needs("events (events.enabled with kafka and mongo)"))?;
         let instance = settings.instance_id();
-        let sims = SimRegistry::new(&mongo, keyring, SimRegistryMetrics::register(registry.sub_registry_with_prefix("sim_registry")));
+        let sims = SimRegistry::new(
+            &mongo,
+            keyring,
+            SimRegistryMetrics::register(registry.sub_registry_with_prefix("sim_registry")),
+        );
         spawn_indexes(sims.clone(), CommandStore::new(&mongo, &instance, sim.command_retention));
         let (events_tx, events_rx) = mpsc::channel(APPLET_EVENTS);
         let listener = AppletListener::start(
@@ -120,7 +129,12 @@ impl SimService {
         )
         .await?;
         let applet_addr = listener.local_addr();
-        let presence = SessionPresence::new(redis, crate::state::KeySpace::default().prefix(), &instance, sim.session_ttl)?;
+        let presence = SessionPresence::new(
+            redis,
+            crate::state::KeySpace::default().prefix(),
+            &instance,
+            sim.session_ttl,
+        )?;
         let dispatcher = Arc::new(Dispatcher {
             store: CommandStore::new(&mongo, &instance, sim.command_retention),
             presence,
@@ -135,7 +149,11 @@ impl SimService {
         shutdown.spawn(listener.join());
         shutdown.spawn(tasks::consume_events(dispatcher.clone(), events_rx));
         tasks::spawn_sweeps(shutdown, &dispatcher, refresh_period(sim));
-        let limits = CommandLimits { default_ttl: sim.command_ttl, max_ttl: sim.max_command_ttl, max_frame: sim.max_frame };
+        let limits = CommandLimits {
+            default_ttl: sim.command_ttl,
+            max_ttl: sim.max_command_ttl,
+            max_frame: sim.max_frame,
+        };
         Ok(Some(Self { commands: SimCommandsApi { dispatcher, registry: sims, limits }, applet_addr }))
     }
 }

@@ -103,7 +103,12 @@ fn ms(d: Duration) -> u64 {
 impl SessionPresence {
     /// The registry of instance `instance` under key prefix `prefix`, with
     /// entries lasting `ttl` unless refreshed.
-    pub fn new(redis: RedisHandle, prefix: &str, instance: &str, ttl: Duration) -> Result<Self, PresenceError> {
+    pub fn new(
+        redis: RedisHandle,
+        prefix: &str,
+        instance: &str,
+        ttl: Duration,
+    ) -> Result<Self, PresenceError> {
         let ok = !instance.is_empty()
             && instance.len() <= MAX_INSTANCE_LEN
             && instance.bytes().all(|b| b.is_ascii_graphic() && b != b'{' && b != b'}');
@@ -177,8 +182,11 @@ impl SessionPresence {
     /// first; entries that are no ICCID are dropped.
     pub async fn take_notifications(&self, max: usize) -> Result<Vec<Iccid>, PresenceError> {
         let mut conn = self.redis.connection().await?;
-        let popped: Option<Vec<String>> =
-            redis::cmd("LPOP").arg(self.inbox_key(&self.instance)).arg(max.max(1)).query_async(&mut conn).await?;
+        let popped: Option<Vec<String>> = redis::cmd("LPOP")
+            .arg(self.inbox_key(&self.instance))
+            .arg(max.max(1))
+            .query_async(&mut conn)
+            .await?;
         Ok(popped.unwrap_or_default().iter().filter_map(|s| Iccid::new(s).ok()).collect())
     }
 }

@@ -21,7 +21,9 @@ const EXPIRY_PERIOD: Duration = Duration::from_secs(1);
 pub(crate) async fn consume_events(dispatcher: Arc<Dispatcher>, mut events: mpsc::Receiver<AppletEvent>) {
     while let Some(event) = events.recv().await {
         match event {
-            AppletEvent::Opened { session, applet_version } => dispatcher.on_opened(session, applet_version).await,
+            AppletEvent::Opened { session, applet_version } => {
+                dispatcher.on_opened(session, applet_version).await
+            }
             AppletEvent::ProofOfReceipt { command_id, status, .. } => {
                 tracing::debug!(%command_id, ?status, "applet proof of receipt");
             }
@@ -39,7 +41,9 @@ pub(crate) async fn consume_events(dispatcher: Arc<Dispatcher>, mut events: mpsc
 /// Starts the periodic sweeps under `shutdown`.
 pub(crate) fn spawn_sweeps(shutdown: &Shutdown, dispatcher: &Arc<Dispatcher>, refresh: Duration) {
     spawn_every(shutdown, dispatcher, refresh, |d| Box::pin(async move { d.refresh_presence().await }));
-    spawn_every(shutdown, dispatcher, INBOX_PERIOD, |d| Box::pin(async move { d.take_notifications().await }));
+    spawn_every(shutdown, dispatcher, INBOX_PERIOD, |d| {
+        Box::pin(async move { d.take_notifications().await })
+    });
     spawn_every(shutdown, dispatcher, WAITING_PERIOD, |d| Box::pin(async move { d.sweep_waiting().await }));
     spawn_every(shutdown, dispatcher, EXPIRY_PERIOD, |d| Box::pin(async move { d.expire_due().await }));
 }
