@@ -236,7 +236,8 @@ impl Dispatcher {
         }
     }
 
-    /// A session opened here: register it, publish, deliver what waits.
+    /// A session opened here: register it and publish; the caller then
+    /// delivers what waits ([`Dispatcher::deliver_waiting`]).
     pub async fn on_opened(&self, session: SessionHandle, applet_version: u16) {
         let iccid = session.iccid().clone();
         let msisdn = match self.registry.get(&iccid).await {
@@ -261,7 +262,6 @@ impl Dispatcher {
             applet_version,
         });
         self.publish(msisdn.as_deref().unwrap_or(iccid.as_str()), data).await;
-        self.deliver_waiting(&iccid).await;
     }
 
     /// The applet answered: record the result (from any open state, even
