@@ -293,7 +293,7 @@ async fn the_session_registry_only_lets_its_holder_refresh_and_remove_an_entry()
     use simgate::settings::Settings;
     use simgate::sim::service::SessionPresence;
     let mut settings = Settings::default();
-    settings.redis.url = simgate::settings::SecretUrl::new(&stack("SIMGATE__REDIS__URL"));
+    settings.redis.url = simgate::settings::SecretUrl::new(stack("SIMGATE__REDIS__URL"));
     let redis = RedisHandle::new(&settings.redis, &settings.health).unwrap();
     let prefix = run_tag("presence");
     let ttl = Duration::from_secs(5);
