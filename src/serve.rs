@@ -44,9 +44,26 @@ pub enum ServeError {
     #[cfg(all(feature = "kafka", feature = "mongo"))]
     #[error(transparent)]
     Events(#[from] crate::events::EventError),
+    /// The SIM side (applet listener, commands) could not start.
+    #[cfg(all(feature = "kafka", feature = "mongo", feature = "redis"))]
+    #[error(transparent)]
+    Sim(#[from] crate::sim::service::SimError),
     /// Signal handlers could not be installed.
     #[error("cannot install signal handlers: {0}")]
     Signals(std::io::Error),
+}
+
+impl ServeError {
+    /// Whether serving did not start because of a setting (exit status 64,
+    /// like the settings checks): for example a SIM master key that does
+    /// not parse or whose file cannot be read.
+    pub fn is_config(&self) -> bool {
+        match self {
+            #[cfg(all(feature = "kafka", feature = "mongo", feature = "redis"))]
+            ServeError::Sim(err) => err.is_config(),
+            _ => false,
+        }
+    }
 }
 
 /// Runs the gateway until a shutdown signal, then drains.
@@ -81,10 +98,23 @@ pub async fn serve(settings: Settings) -> Result<ServeOutcome, ServeError> {
     let sms = crate::sms::service::SmsService::start(
         &settings,
         &backends,
-        events,
+        events.clone(),
         registry.sub_registry_with_prefix(METRIC_PREFIX),
         &health,
         &shutdown,
+    )
+    .await?;
+    // The SIM side: applet listener on 9506 and commands (docs/sim-commands.md).
+    // Its listener watches `shutdown`, so it stops with the HTTP listener
+    // and its sessions close within the drain. No OTA wake-up is wired yet.
+    #[cfg(all(feature = "kafka", feature = "mongo", feature = "redis"))]
+    let sim = crate::sim::service::SimService::start(
+        &settings,
+        &backends,
+        events.clone(),
+        registry.sub_registry_with_prefix(METRIC_PREFIX),
+        &shutdown,
+        Arc::new(crate::sim::wake::NoWakeUp),
     )
     .await?;
 
@@ -108,7 +138,7 @@ pub async fn serve(settings: Settings) -> Result<ServeOutcome, ServeError> {
     });
     let keys = crate::http::api::ApiKeys::new(&keys, http_metrics.auth_failures.clone());
     #[cfg(all(feature = "kafka", feature = "mongo", feature = "redis"))]
-    let v1 = crate::http::api::routes(keys, sms.messages.clone());
+    let v1 = crate::http::api::routes(keys, sms.messages.clone(), sim.map(|s| s.commands));
     #[cfg(not(all(feature = "kafka", feature = "mongo", feature = "redis")))]
     let v1 = crate::http::api::routes(keys);
     let state = AppState { health: health.clone(), registry: Arc::new(registry) };

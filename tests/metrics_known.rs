@@ -113,6 +113,10 @@ async fn every_known_metric_is_exported_with_its_labels() {
         ("SIMGATE__API__KEYS".into(), API_KEY.into()),
         ("SIMGATE__SMS__MT_ACCOUNT".into(), account.clone()),
         ("SIMGATE__SHUTDOWN__DRAIN_DELAY".into(), "100ms".into()),
+        // The SIM side, so the applet and command families are exported.
+        ("SIMGATE__SIM__ENABLED".into(), "true".into()),
+        ("SIMGATE__SIM__LISTEN".into(), "127.0.0.1:0".into()),
+        ("SIMGATE__SIM__MASTER_KEY".into(), "6b".repeat(32)),
         (key("HOST"), "127.0.0.1".into()),
         (key("PORT"), sim.local_addr().port().to_string()),
         (key("SYSTEM_ID"), "simgate".into()),

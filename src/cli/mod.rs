@@ -146,7 +146,7 @@ fn run_serve(config: Option<PathBuf>) -> ExitCode {
         Err(err) => {
             tracing::error!(%err, "simgate cannot serve");
             eprintln!("simgate: {err}");
-            ExitCode::FAILURE
+            if err.is_config() { ExitCode::from(EX_CONFIG) } else { ExitCode::FAILURE }
         }
     }
 }

@@ -71,6 +71,11 @@ pub struct SimSettings {
     /// Longest time-to-live a command request may ask for.
     #[serde(with = "humantime_serde")]
     pub max_command_ttl: Duration,
+    /// How long a command and its history are kept after its time-to-live
+    /// ended (the TTL index of `sim_commands`), so `GET /v1/commands/{id}`
+    /// still answers for a while.
+    #[serde(with = "humantime_serde")]
+    pub command_retention: Duration,
     /// TTL of a session's entry in Redis (ICCID to the instance holding the
     /// session), refreshed by each heartbeat; longer than
     /// `heartbeat_interval` so a live session's entry never lapses.
@@ -100,6 +105,7 @@ impl Default for SimSettings {
             idle_timeout: Duration::from_secs(150),
             command_ttl: Duration::from_secs(3600),
             max_command_ttl: Duration::from_secs(7 * 86_400),
+            command_retention: Duration::from_secs(7 * 86_400),
             session_ttl: Duration::from_secs(180),
             master_key: Secret::default(),
             master_key_file: None,
@@ -126,6 +132,7 @@ impl SimSettings {
             ("sim.handshake_timeout", self.handshake_timeout),
             ("sim.heartbeat_interval", self.heartbeat_interval),
             ("sim.command_ttl", self.command_ttl),
+            ("sim.command_retention", self.command_retention),
         ] {
             if d < Duration::from_secs(1) {
                 return Err(SettingsError::new(key, "must be at least 1s"));
@@ -287,6 +294,7 @@ mod tests {
             (SimSettings { idle_timeout: secs(345), ..enabled() }, "sim.idle_timeout"),
             (SimSettings { idle_timeout: secs(60), ..enabled() }, "sim.idle_timeout"),
             (SimSettings { max_command_ttl: secs(60), ..enabled() }, "sim.max_command_ttl"),
+            (SimSettings { command_retention: Duration::ZERO, ..enabled() }, "sim.command_retention"),
             (SimSettings { session_ttl: secs(30), ..enabled() }, "sim.session_ttl"),
             (SimSettings { master_key: Secret::default(), ..enabled() }, "sim.master_key"),
             (SimSettings { master_key: Secret::new("abcd"), ..enabled() }, "sim.master_key"),

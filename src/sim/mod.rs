@@ -15,10 +15,15 @@
 //!   registry with keys sealed at rest (docs/sim-registry.md).
 //! - `listener` (feature `server`): the tokio listener on TCP 9506 that
 //!   drives the gateway's sessions.
+//! - `commands`, `service` (features `kafka`, `mongo`, `redis`): commands
+//!   to SIMs, their store, and the composition `simgate serve` starts
+//!   (docs/sim-commands.md).
 //!
 //! docs/applet-protocol.md describes the wire protocol.
 
 pub mod applet;
+#[cfg(all(feature = "kafka", feature = "mongo", feature = "redis"))]
+pub mod commands;
 pub mod frame;
 pub mod ids;
 pub mod keys;
@@ -28,6 +33,8 @@ pub mod ota;
 #[cfg(feature = "server")]
 pub mod registry;
 pub mod secured;
+#[cfg(all(feature = "kafka", feature = "mongo", feature = "redis"))]
+pub mod service;
 pub mod session;
 pub mod wake;
 

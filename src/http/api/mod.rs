@@ -3,6 +3,8 @@
 pub mod auth;
 #[cfg(all(feature = "kafka", feature = "mongo", feature = "redis"))]
 pub mod messages;
+#[cfg(all(feature = "kafka", feature = "mongo", feature = "redis"))]
+pub mod sims;
 
 pub use auth::{ApiKeys, require_key};
 
@@ -12,10 +14,23 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 
 /// The `/v1` routes, every one behind the API key. Without the message
-/// pipeline (a build or settings without it) only the key check answers.
+/// pipeline or the SIM side (a build or settings without them) only the
+/// key check answers for their paths.
 #[cfg(all(feature = "kafka", feature = "mongo", feature = "redis"))]
-pub fn routes(keys: ApiKeys, messages: Option<messages::MessagesApi>) -> Router {
+pub fn routes(
+    keys: ApiKeys,
+    messages: Option<messages::MessagesApi>,
+    sims: Option<sims::SimCommandsApi>,
+) -> Router {
     let mut v1 = Router::new();
+    if let Some(api) = sims {
+        v1 = v1.merge(
+            Router::new()
+                .route("/sims/{iccid}/commands", post(sims::submit))
+                .route("/commands/{id}", get(sims::get))
+                .with_state(api),
+        );
+    }
     if let Some(api) = messages {
         v1 = v1.merge(
             Router::new()
