@@ -36,6 +36,8 @@ pub enum Op {
     IdempotencyForget,
     /// [`MoReassembly::add`](super::MoReassembly::add).
     MoAdd,
+    /// [`WakeLimits::try_take`](super::WakeLimits::try_take).
+    WakeLimit,
     /// [`KeySpace::new`](super::KeySpace::new); never a Redis operation.
     KeySpace,
 }
@@ -56,6 +58,7 @@ impl Op {
             Op::IdempotencyClaim => "idempotency_claim",
             Op::IdempotencyForget => "idempotency_forget",
             Op::MoAdd => "mo_add",
+            Op::WakeLimit => "wake_limit",
             Op::KeySpace => "key_space",
         }
     }

@@ -9,6 +9,7 @@
 //! - [`MoReassembly`]: the parts of concatenated MO messages, which may
 //!   arrive on different binds and instances.
 //! - [`IdempotencyKeys`]: one message per client request key.
+//! - [`WakeLimits`]: at most one OTA wake-up SMS per SIM per interval.
 //!
 //! Every key has a TTL and every value a bound; nothing blocks. Each
 //! operation is one Redis round trip (a command or a Lua script) except
@@ -22,6 +23,7 @@ pub mod keys;
 mod leases;
 mod metrics;
 mod mo_parts;
+mod wake_limits;
 
 pub use correlation::{DueParked, Parked, PartRef, ReceiptCorrelation};
 pub use error::StateError;
@@ -30,6 +32,7 @@ pub use keys::KeySpace;
 pub use leases::{BindLeases, BindSlot};
 pub use metrics::{Op, StateMetrics};
 pub use mo_parts::{MoKey, MoProgress, MoReassembly};
+pub use wake_limits::{WakeLimits, WakeTaken};
 
 use crate::backends::redis::RedisHandle;
 use metrics::Released;
