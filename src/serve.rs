@@ -106,17 +106,26 @@ pub async fn serve(settings: Settings) -> Result<ServeOutcome, ServeError> {
     .await?;
     // The SIM side: applet listener on 9506 and commands (docs/sim-commands.md).
     // Its listener watches `shutdown`, so it stops with the HTTP listener
-    // and its sessions close within the drain. No OTA wake-up is wired yet.
+    // and its sessions close within the drain. SIMs with no session are
+    // woken by SMS through the SMS side's MT path (docs/applet-protocol.md,
+    // "Wake-up"), which shares its SIM registry.
     #[cfg(all(feature = "kafka", feature = "mongo", feature = "redis"))]
-    let sim = crate::sim::service::SimService::start(
-        &settings,
-        &backends,
-        events.clone(),
-        registry.sub_registry_with_prefix(METRIC_PREFIX),
-        &shutdown,
-        Arc::new(crate::sim::wake::NoWakeUp),
-    )
-    .await?;
+    let sim = {
+        let wake: Arc<dyn crate::sim::wake::WakeUp> = match sms.waker.clone() {
+            Some(waker) => waker,
+            None => Arc::new(crate::sim::wake::NoWakeUp),
+        };
+        crate::sim::service::SimService::start(
+            &settings,
+            &backends,
+            events.clone(),
+            registry.sub_registry_with_prefix(METRIC_PREFIX),
+            &shutdown,
+            wake,
+            sms.sims.clone(),
+        )
+        .await?
+    };
 
     let http_listener = TcpListener::bind(settings.http.listen)
         .await

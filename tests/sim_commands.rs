@@ -216,12 +216,14 @@ async fn commands_reach_applets_through_either_instance() {
         http_get_with(b.http, "/v1/commands/0190e5a0-0000-7000-8000-000000000000", &auth()).unwrap();
     assert_eq!(missing.status, 404);
 
-    // No session anywhere and no wake-up: queued until the SIM connects.
+    // No session anywhere: a wake-up SMS goes into the MT path (stored
+    // here: these gateways have no SMSC), and the command waits, woken,
+    // until the SIM connects.
     let waiting = command(&b, &sims[3], &body);
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(view(&b, &waiting)["state"], "queued");
-    let woken = pipeline::metrics(&b);
-    assert!(metric_sum_where(&woken, "simgate_sim_wakeups_failed_total", "not_configured") >= 1.0, "{woken}");
+    let woken = wait_state(&b, &waiting, "woken", Duration::from_secs(10)).await;
+    assert!(woken["wake_message_id"].is_string(), "{woken}");
+    let scrape = pipeline::metrics(&b);
+    assert_eq!(metric_sum(&scrape, "simgate_sim_ota_wakeups_sent_total"), 1.0, "{scrape}");
     let late = swarm(target_a, &sims[3..4], Duration::ZERO, 0);
     assert_result(&wait_state(&a, &waiting, "result", Duration::from_secs(20)).await);
 

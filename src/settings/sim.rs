@@ -91,6 +91,16 @@ pub struct SimSettings {
     /// A file with earlier master keys, one per line (`#` comments), so
     /// keys sealed before a rotation still open until they are re-sealed.
     pub previous_master_keys_file: Option<PathBuf>,
+    /// Shortest time between two wake-up SMS to one SIM, over all
+    /// instances (held in Redis); a wake-up asked for sooner is refused
+    /// as recently woken. A phone that is out of coverage gets one SMS
+    /// per interval, not one per queued command.
+    #[serde(with = "humantime_serde")]
+    pub wake_min_interval: Duration,
+    /// source_addr of the wake-up SMS: the operator's OTA number or short
+    /// code, or up to 11 letters and digits. Some SIMs only process OTA
+    /// SMS from a known originator.
+    pub wake_source: String,
 }
 
 impl Default for SimSettings {
@@ -110,6 +120,8 @@ impl Default for SimSettings {
             master_key: Secret::default(),
             master_key_file: None,
             previous_master_keys_file: None,
+            wake_min_interval: Duration::from_secs(60),
+            wake_source: "OTA".to_owned(),
         }
     }
 }
@@ -149,6 +161,12 @@ impl SimSettings {
                 "sim.idle_timeout",
                 "must be below 340s: Global Accelerator and the NLB drop TCP flows idle for 340-350s",
             ));
+        }
+        if self.wake_min_interval < Duration::from_secs(1) {
+            return Err(SettingsError::new("sim.wake_min_interval", "must be at least 1s"));
+        }
+        if let Err(err) = crate::sms::mt::request::check_source(&self.wake_source) {
+            return Err(SettingsError::new("sim.wake_source", err.problem));
         }
         if self.max_command_ttl < self.command_ttl {
             return Err(SettingsError::new(
@@ -296,6 +314,8 @@ mod tests {
             (SimSettings { max_command_ttl: secs(60), ..enabled() }, "sim.max_command_ttl"),
             (SimSettings { command_retention: Duration::ZERO, ..enabled() }, "sim.command_retention"),
             (SimSettings { session_ttl: secs(30), ..enabled() }, "sim.session_ttl"),
+            (SimSettings { wake_min_interval: Duration::ZERO, ..enabled() }, "sim.wake_min_interval"),
+            (SimSettings { wake_source: "TOO-LONG-SENDER".into(), ..enabled() }, "sim.wake_source"),
             (SimSettings { master_key: Secret::default(), ..enabled() }, "sim.master_key"),
             (SimSettings { master_key: Secret::new("abcd"), ..enabled() }, "sim.master_key"),
             (SimSettings { master_key_file: Some(PathBuf::from("/k")), ..enabled() }, "sim.master_key"),

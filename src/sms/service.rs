@@ -2,10 +2,11 @@
 //! bind engine (its up/down changes become `smpp.bind.*` events, its MT
 //! account feeds the `smpp` health component), the inbound lanes (MO and
 //! receipts), the receipt sweeper, the MT worker, the MT command consumer
-//! and the `/v1/messages` handlers. [`SmsService::start`] returns what the
-//! HTTP router mounts; shutdown stops the MT worker and the command
-//! consumer first, then unbinds, then the inbound lanes finish what the
-//! binds delivered.
+//! and the `/v1/messages` handlers; with `sim.enabled`, the OTA wake-up
+//! and the handling of its proofs of receipt (src/sms/ota).
+//! [`SmsService::start`] returns what the HTTP router mounts; shutdown
+//! stops the MT worker and the command consumer first, then unbinds, then
+//! the inbound lanes finish what the binds delivered.
 
 use crate::backends::Backends;
 use crate::events::payload::{BindDown, BindUp};
@@ -13,6 +14,7 @@ use crate::events::{EventData, EventKey, EventOrigin, EventSink};
 use crate::http::api::messages::MessagesApi;
 use crate::lifecycle::{Health, Shutdown};
 use crate::settings::{Role, Settings, SmppSettings};
+use crate::sim::registry::{SimRegistry, SimRegistryMetrics};
 use crate::sms::bind::observer::kind_name;
 use crate::sms::bind::{
     BindChange, BindEngine, BindMetrics, BindObserver, BindState, LocalSlots, RedisSlots,
@@ -21,8 +23,9 @@ use crate::sms::bind_health::spawn_bind_health;
 use crate::sms::command::{CommandConsumer, CommandMetrics, MtAcceptor, command_topic};
 use crate::sms::inbound::{Inbound, InboundMetrics, sweep_parked};
 use crate::sms::mt::worker::{MtWorker, WorkerConfig};
+use crate::sms::ota::{OtaMetrics, OtaWaker, PorInbound, WakeRecords, WakeSettings};
 use crate::state::{
-    IdempotencyKeys, MoReassembly, ReceiptCorrelation, RegionBinds, StateMetrics, StateStore,
+    IdempotencyKeys, MoReassembly, ReceiptCorrelation, RegionBinds, StateMetrics, StateStore, WakeLimits,
 };
 use crate::store::{MessageStore, StoreMetrics};
 use prometheus_client::registry::Registry;
@@ -59,6 +62,51 @@ pub struct SmsService {
     pub engine: BindEngine,
     /// The `/v1/messages` handlers' state, when MongoDB, Redis and events are on.
     pub messages: Option<MessagesApi>,
+    /// The SIM registry, when `sim.enabled` and the pipeline runs: the one
+    /// of this process (its metrics are registered), for the SIM side to
+    /// share.
+    pub sims: Option<SimRegistry>,
+    /// The OTA wake-up (src/sms/ota), when `sims` is: what SIM commands
+    /// call through [`crate::sim::wake::WakeUp`].
+    pub waker: Option<Arc<OtaWaker>>,
+}
+
+/// The OTA parts of the SMS side (`sim.enabled`).
+struct OtaParts {
+    registry: SimRegistry,
+    records: WakeRecords,
+    metrics: OtaMetrics,
+}
+
+impl OtaParts {
+    /// Built when the SIM side is on and its master keys load; otherwise
+    /// PoR MO are ordinary MO and no wake-up is sent.
+    fn start(
+        settings: &Settings,
+        mongo: &crate::backends::mongo::MongoHandle,
+        registry: &mut Registry,
+    ) -> Option<Self> {
+        if !settings.sim.enabled {
+            return None;
+        }
+        let keyring = match settings.sim.keyring() {
+            Ok(k) => Arc::new(k),
+            Err(err) => {
+                tracing::error!(%err, "SIM master key unusable: no OTA wake-up, PoR MO handled as MO");
+                return None;
+            }
+        };
+        let sims = SimRegistry::new(
+            mongo,
+            keyring,
+            SimRegistryMetrics::register(registry.sub_registry_with_prefix("sim_registry")),
+        );
+        Some(Self {
+            registry: sims,
+            records: WakeRecords::new(mongo),
+            metrics: OtaMetrics::register(registry.sub_registry_with_prefix("sim_ota")),
+        })
+    }
 }
 
 impl SmsService {
@@ -112,7 +160,7 @@ impl SmsService {
         let (Some(state), Some(mongo), Some(events)) = (state, backends.mongo.clone(), events) else {
             tracing::warn!("MT API and MO/receipt handling off: they need redis, mongo and events");
             spawn_engine_stop(shutdown, &engine);
-            return Ok(Self { engine, messages: None });
+            return Ok(Self { engine, messages: None, sims: None, waker: None });
         };
         let origin = EventOrigin { region: settings.instance.region.clone(), instance: instance.clone() };
         shutdown.spawn(forward_bind_changes(changes_rx, events.clone(), origin.clone()));
@@ -130,6 +178,7 @@ impl SmsService {
                 tokio::time::sleep(Duration::from_secs(5)).await;
             }
         });
+        let ota = OtaParts::start(settings, &mongo, registry);
         let correlation = ReceiptCorrelation::new(state.clone(), sms.correlation_ttl);
         let inbound = Arc::new(Inbound {
             events: events.clone(),
@@ -146,6 +195,9 @@ impl SmsService {
                 .map(|(name, _)| name.clone())
                 .collect(),
             metrics: InboundMetrics::register(registry.sub_registry_with_prefix("inbound")),
+            ota: ota
+                .as_ref()
+                .map(|o| PorInbound::new(o.registry.clone(), o.records.clone(), o.metrics.clone())),
         });
         shutdown.spawn(crate::sms::inbound::run(inbound.clone(), inbound_rx, INBOUND_LANES));
         spawn_sweeper(shutdown, inbound.clone(), &settings.smpp);
@@ -194,7 +246,7 @@ impl SmsService {
         }
         let acceptor = MtAcceptor {
             store,
-            idempotency: Some(IdempotencyKeys::new(state, sms.idempotency_ttl)),
+            idempotency: Some(IdempotencyKeys::new(state.clone(), sms.idempotency_ttl)),
             events,
             origin: origin.clone(),
             concat: sms.concat,
@@ -213,7 +265,18 @@ impl SmsService {
             )?;
             shutdown.spawn(consumer.run(shutdown.token()));
         }
-        Ok(Self { engine, messages: Some(MessagesApi { acceptor }) })
+        let waker = ota.as_ref().map(|o| {
+            Arc::new(OtaWaker::new(
+                o.registry.clone(),
+                acceptor.clone(),
+                WakeLimits::new(state.clone(), settings.sim.wake_min_interval),
+                o.records.clone(),
+                WakeSettings::from_settings(&settings.sim),
+                o.metrics.clone(),
+            ))
+        });
+        let sims = ota.map(|o| o.registry);
+        Ok(Self { engine, messages: Some(MessagesApi { acceptor }), sims, waker })
     }
 }
 

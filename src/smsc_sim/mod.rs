@@ -7,7 +7,9 @@
 //! response, injects errors at a rate, sends delivery receipts after a
 //! delay with a mix of final states (on another bind or before the
 //! response when asked), generates MO messages at a rate, and can drop
-//! connections on command. It counts accepted submits and duplicates.
+//! connections on command. It counts accepted submits and duplicates,
+//! keeps the last few submits for tests, and delivers an MO a test gives
+//! ([`inspect`]).
 //!
 //! Layout: the protocol decisions are pure, taking `now` ([`rules`],
 //! [`session`] with `submit.rs` and [`outbound`], [`throttle`],
@@ -24,6 +26,7 @@ pub mod connection;
 pub mod deliver;
 pub mod error;
 pub mod hub;
+pub mod inspect;
 pub mod mo;
 pub mod outbound;
 pub mod random;
@@ -51,6 +54,7 @@ pub use config::{
     DelayRange, IdVariant, Latency, MessageIdStyle, MoPlan, ReceiptPlan, SimAccount, SimConfig, StatusMix,
 };
 pub use error::SimError;
+pub use inspect::{MoMessage, ReceivedSubmit};
 pub use stats::{AccountBinds, SimMetrics, SimStats};
 
 use hub::{CONNECTION_QUEUE, ConnectionHandle, Hub};
@@ -111,6 +115,27 @@ impl SmscSim {
     /// A snapshot of the counters.
     pub fn stats(&self) -> SimStats {
         self.hub.state.stats()
+    }
+
+    /// The last submit_sm accepted (at most [`inspect::RECENT_SUBMITS`]),
+    /// oldest first.
+    pub fn recent_submits(&self) -> Vec<ReceivedSubmit> {
+        lock(&self.hub.state.recent_submits).snapshot()
+    }
+
+    /// Delivers `mo` now on a receiving bind of any account, retried like
+    /// every MO; counted as dropped when the scheduler is full.
+    pub fn send_mo(&self, mo: &MoMessage) -> Result<(), crate::smpp::pdu::PduError> {
+        let job = deliver::DeliveryJob {
+            kind: deliver::JobKind::Mo,
+            account: None,
+            origin: None,
+            other_bind: false,
+            attempts: 0,
+            pdu: mo.pdu()?,
+        };
+        self.hub.schedule(connection::now().at, job);
+        Ok(())
     }
 
     /// Closes every connection bound to account `system_id` at once: no

@@ -41,6 +41,8 @@ pub struct SimState {
     pub refusals: Mutex<BTreeMap<CommandStatus, u64>>,
     /// `--replay` counters.
     pub replay: Mutex<super::replay::ReplayCounts>,
+    /// The last submit_sm accepted, bounded, for tests.
+    pub recent_submits: Mutex<super::inspect::RecentSubmits>,
 }
 
 /// Locks, carrying on past a panic elsewhere: every critical section
@@ -58,6 +60,7 @@ impl SimState {
             duplicates: Mutex::new(DuplicateFilter::new(config.duplicate_memory)),
             refusals: Mutex::new(BTreeMap::new()),
             replay: Mutex::new(super::replay::ReplayCounts::default()),
+            recent_submits: Mutex::new(super::inspect::RecentSubmits::default()),
             config,
             metrics,
         }

@@ -59,6 +59,9 @@ impl SmscSession {
         let record = MessageRecord { final_state, done_at: now.at + delay, done_unix };
         let n = lock(&st.book).accept(record);
         st.metrics.submits_accepted.inc();
+        if let Some(submit) = super::inspect::ReceivedSubmit::of(pdu) {
+            lock(&st.recent_submits).push(submit);
+        }
         if lock(&st.duplicates).check(submit_digest(pdu)) {
             st.metrics.duplicate_submits.inc();
         }

@@ -78,6 +78,11 @@ impl KeySpace {
         format!("{}:idem:{{{key}}}", self.prefix)
     }
 
+    /// The last OTA wake-up of a SIM: `<p>:wake:{<iccid>}`.
+    pub(crate) fn wake(&self, iccid: &str) -> String {
+        format!("{}:wake:{{{iccid}}}", self.prefix)
+    }
+
     /// The parts of one concatenated MO message:
     /// `<p>:mo:{<source>|<destination>|<reference>|<total>}:parts`.
     pub(crate) fn mo_parts(&self, tag: &str) -> String {

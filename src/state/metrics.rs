@@ -40,6 +40,8 @@ pub enum Op {
     RegionBindsMark,
     /// [`RegionBinds::served`](super::RegionBinds::served).
     RegionBindsServed,
+    /// [`WakeLimits::try_take`](super::WakeLimits::try_take).
+    WakeLimit,
     /// [`KeySpace::new`](super::KeySpace::new); never a Redis operation.
     KeySpace,
 }
@@ -62,6 +64,7 @@ impl Op {
             Op::MoAdd => "mo_add",
             Op::RegionBindsMark => "region_binds_mark",
             Op::RegionBindsServed => "region_binds_served",
+            Op::WakeLimit => "wake_limit",
             Op::KeySpace => "key_space",
         }
     }

@@ -11,6 +11,7 @@
 //! - [`IdempotencyKeys`]: one message per client request key.
 //! - [`RegionBinds`]: whether any instance holds a bound bind of an
 //!   account, for the `smpp` health component.
+//! - [`WakeLimits`]: at most one OTA wake-up SMS per SIM per interval.
 //!
 //! Every key has a TTL and every value a bound; nothing blocks. Each
 //! operation is one Redis round trip (a command or a Lua script) except
@@ -25,6 +26,7 @@ mod leases;
 mod metrics;
 mod mo_parts;
 mod region_binds;
+mod wake_limits;
 
 pub use correlation::{DueParked, Parked, PartRef, ReceiptCorrelation};
 pub use error::StateError;
@@ -34,6 +36,7 @@ pub use leases::{BindLeases, BindSlot};
 pub use metrics::{Op, StateMetrics};
 pub use mo_parts::{MoKey, MoProgress, MoReassembly};
 pub use region_binds::RegionBinds;
+pub use wake_limits::{WakeLimits, WakeTaken};
 
 use crate::backends::redis::RedisHandle;
 use metrics::Released;

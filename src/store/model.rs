@@ -76,10 +76,18 @@ pub enum Content {
         /// The text as the client sent it.
         text: String,
     },
-    /// Octets sent as they are (OTA packets, binary SMS).
+    /// Octets sent as they are (binary SMS).
     Binary {
         /// The octets as lower-case hex.
         hex: String,
+    },
+    /// An OTA message for the SIM (TS 23.040 9.2.3.9 "(U)SIM data
+    /// download"): the complete user data of each part, its header
+    /// included, one submit_sm each, sent as stored.
+    #[serde(rename = "sim_data")]
+    SimData {
+        /// Each part's user data as lower-case hex, in part order.
+        parts: Vec<String>,
     },
 }
 
@@ -92,12 +100,25 @@ impl Content {
             Content::Binary { hex } if hex.len() > MAX_CONTENT_LEN => {
                 Err(StoreError::Invalid("binary content too long"))
             }
-            Content::Binary { hex } if hex.len() % 2 != 0 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Content::Binary { hex } if !is_hex(hex) => {
                 Err(StoreError::Invalid("binary content must be an even number of hex digits"))
+            }
+            Content::SimData { parts } if parts.is_empty() || parts.len() > usize::from(MAX_PARTS) => {
+                Err(StoreError::Invalid("SIM data content must have 1 to 255 parts"))
+            }
+            Content::SimData { parts } if parts.iter().map(String::len).sum::<usize>() > MAX_CONTENT_LEN => {
+                Err(StoreError::Invalid("SIM data content too long"))
+            }
+            Content::SimData { parts } if !parts.iter().all(|p| !p.is_empty() && is_hex(p)) => {
+                Err(StoreError::Invalid("SIM data parts must be even numbers of hex digits"))
             }
             _ => Ok(()),
         }
     }
+}
+
+fn is_hex(text: &str) -> bool {
+    text.len() % 2 == 0 && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// A request to store a message as accepted.

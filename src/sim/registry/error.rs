@@ -32,4 +32,8 @@ pub enum RegistryError {
     /// A counter above five octets (TS 102 225 5.1.1) was offered.
     #[error("counter {0} does not fit in five octets")]
     CounterRange(u64),
+    /// The OTA counter kept changing under concurrent wake-ups for every
+    /// attempt of [`super::SimRegistry::next_ota_counter`]; try again later.
+    #[error("OTA counter contended: no value taken after {0} attempts")]
+    Contended(u32),
 }

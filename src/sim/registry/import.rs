@@ -188,7 +188,14 @@ fn key_set_names(sim: &SimDocument) -> BTreeSet<String> {
 }
 
 fn key_set_document(row: &SimImport, kic: Option<SealedKey>, kid: SealedKey) -> KeySetDocument {
-    KeySetDocument { kvn: i32::from(row.keys.kvn.get()), algorithm: KeyAlgorithm::Aes, kic, kid, counter: 0 }
+    KeySetDocument {
+        kvn: i32::from(row.keys.kvn.get()),
+        algorithm: KeyAlgorithm::Aes,
+        kic,
+        kid,
+        counter: 0,
+        ota_counter: None,
+    }
 }
 
 /// The rejection for a unique-index violation: which column, from the

@@ -1,6 +1,7 @@
 //! The SIM registry: every SIM simgate serves, with its identities (ICCID,
 //! MSISDN, IMSI), its applet's TAR, its key sets sealed at rest under the
-//! master key, and the last secured-packet counter accepted per key set
+//! master key, the last secured-packet counter accepted per key set, and
+//! the last counter the gateway sent per key set in an OTA packet
 //! (docs/sim-registry.md).
 //!
 //! [`seal`] and [`rows`] are pure (no backend): the sealing format and the
@@ -21,6 +22,8 @@ mod lookups;
 mod metrics;
 #[cfg(feature = "mongo")]
 mod model;
+#[cfg(feature = "mongo")]
+mod ota_counter;
 #[cfg(feature = "mongo")]
 mod reseal;
 

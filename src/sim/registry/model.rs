@@ -43,6 +43,11 @@ pub(crate) struct KeySetDocument {
     /// Last counter accepted under this key set (the counter belongs to
     /// the key set, TS 102 225 5.1.1); 0 before the first packet.
     pub counter: i64,
+    /// Last counter the gateway put in an OTA packet it sent under this
+    /// key set (the wake-up SMS); absent until the first one
+    /// ([`super::SimRegistry::next_ota_counter`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ota_counter: Option<i64>,
 }
 
 /// One SIM as stored in `sims`.
@@ -94,6 +99,7 @@ impl SimDocument {
                     algorithm: k.algorithm,
                     has_kic: k.kic.is_some(),
                     counter: counter_of(k.counter)?,
+                    ota_counter: k.ota_counter.map(counter_of).transpose()?.unwrap_or(0),
                 })
             })
             .collect::<Result<Vec<_>, RegistryError>>()?;
@@ -155,6 +161,9 @@ pub struct KeySetEntry {
     pub has_kic: bool,
     /// Last counter accepted under it.
     pub counter: u64,
+    /// Last counter the gateway sent under it in an OTA packet; 0 before
+    /// the first.
+    pub ota_counter: u64,
 }
 
 /// What a session or an OTA packet needs of one key set: the keys opened.

@@ -94,7 +94,9 @@ pub fn listener_config(sim: &SimSettings) -> ListenerConfig {
 impl SimService {
     /// Starts the SIM side when `sim.enabled` (`None` otherwise). `wake`
     /// sends wake-up SMS to SIMs with no session anywhere
-    /// ([`crate::sim::wake::NoWakeUp`] where none is configured).
+    /// ([`crate::sim::wake::NoWakeUp`] where none is configured). `sims`:
+    /// the process's SIM registry when the SMS side already made one (its
+    /// metrics are registered once); made here otherwise.
     pub async fn start(
         settings: &Settings,
         backends: &Backends,
@@ -102,6 +104,7 @@ impl SimService {
         registry: &mut Registry,
         shutdown: &Shutdown,
         wake: Arc<dyn WakeUp>,
+        sims: Option<SimRegistry>,
     ) -> Result<Option<Self>, SimError> {
         let sim = &settings.sim;
         if !sim.enabled {
@@ -113,11 +116,13 @@ impl SimService {
         let redis = backends.redis.clone().ok_or_else(|| needs("redis.enabled"))?;
         let events = events.ok_or_else(|| needs("events (events.enabled with kafka and mongo)"))?;
         let instance = settings.instance_id();
-        let sims = SimRegistry::new(
-            &mongo,
-            keyring,
-            SimRegistryMetrics::register(registry.sub_registry_with_prefix("sim_registry")),
-        );
+        let sims = sims.unwrap_or_else(|| {
+            SimRegistry::new(
+                &mongo,
+                keyring,
+                SimRegistryMetrics::register(registry.sub_registry_with_prefix("sim_registry")),
+            )
+        });
         spawn_indexes(sims.clone(), CommandStore::new(&mongo, &instance, sim.command_retention));
         let (events_tx, events_rx) = mpsc::channel(APPLET_EVENTS);
         let listener = AppletListener::start(

@@ -3,12 +3,14 @@
 //! idempotency key, store the message as accepted, publish
 //! `sms.mt.accepted`, wake the MT worker. A request is accepted only once
 //! it is stored; a repeat with the same idempotency key gets the first
-//! message back and writes nothing.
+//! message back and writes nothing. The OTA wake-up hands its SIM data
+//! download messages to [`MtAcceptor::accept_valid`], past the JSON
+//! request that cannot carry them.
 
 use crate::events::payload::MtAccepted;
 use crate::events::{EventData, EventKey, EventOrigin, EventSink};
 use crate::sms::mt::request::{Content as ReqContent, hex_octets};
-use crate::sms::mt::{ConcatMode, MtRequest, RequestError, plan_parts};
+use crate::sms::mt::{ConcatMode, MtRequest, RequestError, ValidMt, plan_parts};
 use crate::state::{Claim, IdempotencyKeys};
 use crate::store::{
     Content, Inserted, MAX_CONTENT_LEN, MessageId, MessageRecord, MessageStore, NewMessage, StoreError,
@@ -62,13 +64,26 @@ impl MtAcceptor {
         request: MtRequest,
         request_id: Option<&str>,
     ) -> Result<Accepted, AcceptError> {
-        let valid = request.validate()?;
+        self.accept_valid(request.validate()?, request_id).await
+    }
+
+    /// Accepts a message that is already valid: what [`MtAcceptor::accept`]
+    /// does after validating, and the way in of internal messages (the OTA
+    /// wake-up's SIM data download, which the JSON API cannot express).
+    pub async fn accept_valid(
+        &self,
+        valid: ValidMt,
+        request_id: Option<&str>,
+    ) -> Result<Accepted, AcceptError> {
         let parts = plan_parts(&valid, self.concat, 0)
             .map_err(|e| RequestError { field: "text", problem: e.to_string() })?;
         let data_coding = parts.first().map_or(0, |p| p.data_coding);
         let content = match &valid.content {
             ReqContent::Text { text, .. } => Content::Text { text: text.clone() },
             ReqContent::Binary { octets } => Content::Binary { hex: hex_octets::encode(octets) },
+            ReqContent::SimDataDownload { parts } => {
+                Content::SimData { parts: parts.iter().map(|p| hex_octets::encode(p)).collect() }
+            }
         };
         // The store keeps at most MAX_CONTENT_LEN octets of content: a text
         // that fits in the SMS parts can still be longer than that in UTF-8
@@ -77,6 +92,7 @@ impl MtAcceptor {
         let (field, stored_len) = match &content {
             Content::Text { text } => ("text", text.len()),
             Content::Binary { hex } => ("binary", hex.len()),
+            Content::SimData { parts } => ("binary", parts.iter().map(String::len).sum()),
         };
         if stored_len > MAX_CONTENT_LEN {
             return Err(AcceptError::Invalid(RequestError {

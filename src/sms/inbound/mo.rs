@@ -2,7 +2,8 @@
 //! concatenated message (UDH IEI 0x00 or 0x08, TS 23.040 9.2.3.24.1 and
 //! .8, or the sar_* TLVs, SMPP v3.4 5.3.2.22-24) is stored in Redis, where
 //! parts from any bind on any instance meet, and the one that completes the
-//! message publishes it.
+//! message publishes it. The proof of receipt of an OTA wake-up is handed
+//! to the OTA side before any of that.
 
 use super::Inbound;
 use super::view::Message;
@@ -22,6 +23,15 @@ struct Concat {
 
 pub(super) async fn handle(inbound: &Inbound, bind: &BindId, pdu: &Pdu<'_>) -> CommandStatus {
     let Some(message) = Message::of(pdu) else { return CommandStatus::ESME_RINVCMDID };
+    // A PoR (UDH IEI 0x71, TS 31.115 4) is the SIM answering the gateway:
+    // recorded as such, not published as sms.mo.received.
+    if let Some(ota) = &inbound.ota
+        && crate::sms::ota::is_por(message.esm_class, message.user_data)
+    {
+        return ota
+            .handle(&inbound.events, &inbound.origin, bind, &message.source(), message.user_data)
+            .await;
+    }
     let (concat, data) = split_concat(pdu, &message);
     let parts = match concat {
         Some(c) if c.total > 1 => {

@@ -7,7 +7,9 @@
 //! while different numbers are handled in parallel. A lane answers
 //! ESME_ROK when the event is durable (or the receipt is parked in Redis to
 //! wait for its submit_sm_resp), and ESME_RX_T_APPN when it is not, so the
-//! SMSC tries again later.
+//! SMSC tries again later. An MO that is the proof of receipt of an OTA
+//! wake-up goes to [`crate::sms::ota::PorInbound`] instead, under the same
+//! rule.
 
 mod metrics;
 mod mo;
@@ -53,6 +55,9 @@ pub struct Inbound {
     pub switch_base: std::collections::BTreeSet<String>,
     /// Counters.
     pub metrics: InboundMetrics,
+    /// Proofs of receipt of OTA wake-ups (src/sms/ota), when the SIM side
+    /// is on; without it a PoR is an ordinary MO.
+    pub ota: Option<crate::sms::ota::PorInbound>,
 }
 
 impl Inbound {

@@ -2,7 +2,9 @@
 //! encoding (the cheapest that carries the text, unless one was asked
 //! for), the split into parts tied by UDH, SAR TLVs or message_payload
 //! (SMPP v3.4 5.3.2.22-24 and 5.3.2.32), the addresses' TON/NPI, and the
-//! validity in SMPP relative time (v3.4 7.1.1).
+//! validity in SMPP relative time (v3.4 7.1.1). A SIM data download
+//! (OTA) message is not split here: its parts come made, headers and all
+//! ([`sim_data_parts`]).
 
 use super::request::{Content, TextEncoding, ValidMt};
 use crate::smpp::pdu::TlvTag;
@@ -60,6 +62,7 @@ pub fn plan_parts(mt: &ValidMt, mode: ConcatMode, reference: u16) -> Result<Vec<
             (encoding, split_text(text, encoding, concat, &config)?)
         }
         Content::Binary { octets } => (Encoding::Binary, split_binary(octets, concat, &config)?),
+        Content::SimDataDownload { parts } => return Ok(sim_data_parts(mt, parts)),
     };
     let (source_ton, source_npi) = source_ton_npi(&mt.source);
     let validity = mt.validity.map(relative_time).unwrap_or_default();
@@ -94,6 +97,38 @@ pub fn plan_parts(mt: &ValidMt, mode: ConcatMode, reference: u16) -> Result<Vec<
             }
         })
         .collect())
+}
+
+/// The submit_sm of each part of a SIM data download, its user data as
+/// given: TP-PID 0x7F "(U)SIM data download" (TS 23.040 9.2.3.9, SMPP
+/// v3.4 5.2.13 protocol_id), esm_class 0x40 because every part opens with
+/// its UDH (v3.4 5.2.12), data_coding 0xF6, 8-bit data of message class 2,
+/// (U)SIM specific (TS 23.038 4). Never re-split or joined: the parts'
+/// headers (IEI 0x70 and the concatenation IE, TS 31.115 4) are part of
+/// what the SIM verifies.
+fn sim_data_parts(mt: &ValidMt, parts: &[Vec<u8>]) -> Vec<MtPart> {
+    use crate::sim::ota::{DATA_CODING, ESM_CLASS_UDHI, PROTOCOL_ID};
+    let (source_ton, source_npi) = source_ton_npi(&mt.source);
+    let validity = mt.validity.map(relative_time).unwrap_or_default();
+    parts
+        .iter()
+        .map(|user_data| MtPart {
+            source_addr_ton: source_ton,
+            source_addr_npi: source_npi,
+            source_addr: mt.source.trim_start_matches('+').to_owned(),
+            dest_addr_ton: 1,
+            dest_addr_npi: 1,
+            destination_addr: mt.destination.clone(),
+            esm_class: ESM_CLASS_UDHI,
+            protocol_id: PROTOCOL_ID,
+            priority_flag: mt.priority,
+            validity_period: validity.clone(),
+            registered_delivery: u8::from(mt.registered_delivery),
+            data_coding: DATA_CODING,
+            short_message: user_data.clone(),
+            ..MtPart::default()
+        })
+        .collect()
 }
 
 /// short_message, or message_payload when the part does not fit 254
@@ -190,5 +225,33 @@ mod tests {
         assert_eq!(source_ton_npi("4412345678"), (1, 1));
         assert_eq!(source_ton_npi("12345"), (0, 1));
         assert_eq!(source_ton_npi("Bank"), (5, 0));
+    }
+
+    #[test]
+    fn sim_data_download_parts_go_as_given() {
+        let parts = vec![
+            [&[7u8, 0x70, 0, 0, 3, 9, 2, 1][..], &[0xAB; 132]].concat(),
+            [&[5u8, 0, 3, 9, 2, 2][..], &[0xCD; 40]].concat(),
+        ];
+        let mt = ValidMt::sim_data_download("+4670000001", "OTA", parts.clone(), Some("k".into())).unwrap();
+        // The mode and reference never change OTA parts.
+        for (mode, reference) in [(ConcatMode::Udh8, 1), (ConcatMode::Sar, 7), (ConcatMode::Payload, 0)] {
+            let planned = plan_parts(&mt, mode, reference).unwrap();
+            assert_eq!(planned.len(), 2);
+            for (p, given) in planned.iter().zip(&parts) {
+                assert_eq!((p.protocol_id, p.esm_class, p.data_coding), (0x7F, 0x40, 0xF6));
+                assert_eq!(&p.short_message, given);
+                assert!(p.tlvs.is_empty());
+                assert_eq!(p.registered_delivery, 1);
+                assert_eq!(p.destination_addr, "4670000001");
+                p.to_body().unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn ordinary_messages_keep_protocol_id_zero() {
+        let parts = plan_parts(&valid("hello"), ConcatMode::Udh8, 7).unwrap();
+        assert_eq!(parts[0].protocol_id, 0);
     }
 }

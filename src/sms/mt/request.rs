@@ -7,6 +7,12 @@ use std::time::Duration;
 
 /// Longest idempotency key accepted.
 pub const MAX_IDEMPOTENCY_KEY: usize = 128;
+/// Most parts of a SIM data download message (one octet counts them,
+/// TS 23.040 9.2.3.24.1).
+pub const MAX_SIM_DATA_PARTS: usize = 255;
+/// Longest user data of one SIM data download part: one SMS of 8-bit data
+/// (TS 23.040 9.2.3.16).
+pub const MAX_SIM_DATA_PART: usize = 140;
 /// Longest validity accepted: SMSCs cap it lower; this keeps the relative
 /// time format's two-digit day field meaningful (SMPP v3.4 7.1.1).
 pub const MAX_VALIDITY: Duration = Duration::from_secs(31 * 24 * 3600);
@@ -54,6 +60,15 @@ pub enum Content {
         /// The octets.
         #[serde(with = "hex_octets")]
         octets: Vec<u8>,
+    },
+    /// (U)SIM data download (TS 23.040 9.2.3.9): the complete user data of
+    /// each part, header included, as `sim::ota::command_sms` made it. Sent
+    /// as given, one submit_sm a part, never re-split or joined. Internal:
+    /// the JSON API has no field that makes one ([`ValidMt::sim_data_download`]).
+    SimDataDownload {
+        /// The user data of each part, in order.
+        #[serde(with = "hex_parts")]
+        parts: Vec<Vec<u8>>,
     },
 }
 
@@ -178,7 +193,52 @@ impl MtRequest {
     }
 }
 
-fn check_source(source: &str) -> Result<(), RequestError> {
+impl ValidMt {
+    /// An OTA message for the SIM at `destination` (E.164 digits): `parts`
+    /// is the user data of each SMS with its header (TS 31.115 4), at most
+    /// [`MAX_SIM_DATA_PARTS`] of at most [`MAX_SIM_DATA_PART`] octets. Always
+    /// asks for a receipt; the SMSC's validity.
+    pub fn sim_data_download(
+        destination: &str,
+        source: &str,
+        parts: Vec<Vec<u8>>,
+        idempotency_key: Option<String>,
+    ) -> Result<ValidMt, RequestError> {
+        let digits = destination.strip_prefix('+').unwrap_or(destination);
+        if digits.len() < 3 || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad("destination", "an E.164 number: 3-15 digits, optional leading +"));
+        }
+        check_source(source)?;
+        if parts.is_empty() || parts.len() > MAX_SIM_DATA_PARTS {
+            return Err(bad("parts", format!("1 to {MAX_SIM_DATA_PARTS} parts")));
+        }
+        // Each part is one SMS: 140 octets of 8-bit user data (TS 23.040
+        // 9.2.3.16), its header included.
+        if parts.iter().any(|p| p.is_empty() || p.len() > MAX_SIM_DATA_PART) {
+            return Err(bad("parts", format!("each part 1 to {MAX_SIM_DATA_PART} octets")));
+        }
+        if let Some(key) = &idempotency_key
+            && (key.is_empty()
+                || key.len() > MAX_IDEMPOTENCY_KEY
+                || !key.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(bad("idempotency_key", "1-128 printable ASCII characters"));
+        }
+        Ok(ValidMt {
+            destination: digits.to_owned(),
+            source: source.to_owned(),
+            content: Content::SimDataDownload { parts },
+            registered_delivery: true,
+            validity: None,
+            priority: 0,
+            idempotency_key,
+        })
+    }
+}
+
+/// Checks a sender as source_addr carries it: digits (at most 15, optional
+/// `+`) or an alphanumeric sender id of 1 to 11 characters.
+pub fn check_source(source: &str) -> Result<(), RequestError> {
     let digits = source.strip_prefix('+').unwrap_or(source);
     if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
         return if digits.len() <= 15 { Ok(()) } else { Err(bad("source", "at most 15 digits")) };
@@ -222,6 +282,26 @@ pub mod hex_octets {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let text = String::deserialize(d)?;
         decode(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A list of octet strings as a list of hex strings.
+pub mod hex_parts {
+    use serde::{Deserialize, Deserializer, Serializer, ser::SerializeSeq};
+
+    /// serde: as a list of hex strings.
+    pub fn serialize<S: Serializer>(parts: &[Vec<u8>], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(parts.len()))?;
+        for part in parts {
+            seq.serialize_element(&super::hex_octets::encode(part))?;
+        }
+        seq.end()
+    }
+
+    /// serde: from a list of hex strings.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
+        let texts = Vec::<String>::deserialize(d)?;
+        texts.iter().map(|t| super::hex_octets::decode(t).map_err(serde::de::Error::custom)).collect()
     }
 }
 
@@ -282,5 +362,30 @@ mod tests {
     fn binary_content_is_hex() {
         let r = MtRequest { text: None, binary: Some("de ad BE EF".into()), ..req() };
         assert_eq!(r.validate().unwrap().content, Content::Binary { octets: vec![0xde, 0xad, 0xbe, 0xef] });
+    }
+
+    #[test]
+    fn sim_data_download_is_checked_and_round_trips_as_hex() {
+        let ok = ValidMt::sim_data_download("+4670000001", "OTA", vec![vec![2, 0x70, 0, 1]], None).unwrap();
+        assert_eq!(ok.destination, "4670000001");
+        assert!(ok.registered_delivery);
+        let json = serde_json::to_string(&ok.content).unwrap();
+        assert!(json.contains("\"02700001\""), "{json}");
+        assert_eq!(serde_json::from_str::<Content>(&json).unwrap(), ok.content);
+        let cases: Vec<(Result<ValidMt, RequestError>, &str)> = vec![
+            (ValidMt::sim_data_download("12ab", "OTA", vec![vec![1]], None), "destination"),
+            (ValidMt::sim_data_download("4670000001", "", vec![vec![1]], None), "source"),
+            (ValidMt::sim_data_download("4670000001", "OTA", vec![], None), "parts"),
+            (ValidMt::sim_data_download("4670000001", "OTA", vec![vec![]], None), "parts"),
+            (ValidMt::sim_data_download("4670000001", "OTA", vec![vec![0; 141]], None), "parts"),
+            (ValidMt::sim_data_download("4670000001", "OTA", vec![vec![1]; 256], None), "parts"),
+            (
+                ValidMt::sim_data_download("4670000001", "OTA", vec![vec![1]], Some("a b".into())),
+                "idempotency_key",
+            ),
+        ];
+        for (result, field) in cases {
+            assert_eq!(result.unwrap_err().field, field);
+        }
     }
 }

@@ -366,6 +366,9 @@ fn to_valid(record: &MessageRecord) -> Option<ValidMt> {
         Content::Binary { hex } => {
             ReqContent::Binary { octets: super::request::hex_octets::decode(hex).ok()? }
         }
+        Content::SimData { parts } => ReqContent::SimDataDownload {
+            parts: parts.iter().map(|p| super::request::hex_octets::decode(p).ok()).collect::<Option<_>>()?,
+        },
     };
     // What is left of the validity; a message with none left is expired
     // before it gets here. SMPP relative time counts whole seconds (v3.4

@@ -1,0 +1,293 @@
+//! The OTA wake-up end to end on the real local stack (scripts/stack.sh):
+//! a generated SIM set imported with `simgate sims import`, an `OtaWaker`
+//! in this process on MongoDB, Redis and Kafka, and a `simgate serve`
+//! (SIM side on) bound to the in-process SMSC simulator, whose MT worker
+//! submits the wake-up and whose MO path takes the proof of receipt the
+//! simulator sends back.
+#![allow(clippy::unwrap_used)]
+
+#[path = "support/pipeline.rs"]
+mod pipeline;
+mod support;
+
+use pipeline::{GatewaySpec, consume, metrics, run_tag, wait_until};
+use simgate::applet_sim::simset::{GenerateConfig, SimRecord, generate, write_csv};
+use simgate::backends::mongo::MongoHandle;
+use simgate::backends::redis::RedisHandle;
+use simgate::events::{EventData, EventMetrics, EventOrigin, EventSink};
+use simgate::settings::Settings;
+use simgate::sim::ota::{WAKE_UP_SPI, open_command_sms, por_sms};
+use simgate::sim::registry::{MasterKey, MasterKeyring, SimRegistry, SimRegistryMetrics};
+use simgate::sim::secured::{Counter, Kic, Kid, PorSecurity, ResponsePacket, ResponseStatus};
+use simgate::sim::wake::{WakeError, WakeUp};
+use simgate::sim::{Iccid, Kvn};
+use simgate::sms::command::MtAcceptor;
+use simgate::sms::mt::ConcatMode;
+use simgate::sms::ota::{OtaMetrics, OtaWaker, WakeRecords, WakeSettings, WakeState};
+use simgate::smsc_sim::{MoMessage, ReceivedSubmit, SimAccount, SimConfig, SmscSim};
+use simgate::state::{IdempotencyKeys, StateMetrics, StateStore, WakeLimits};
+use simgate::store::{MessageStore, StoreMetrics};
+use simgate::telemetry::new_registry;
+use std::collections::BTreeSet;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+use support::{metric_sum_where, stack, stack_env};
+
+/// A fake master key, for this test only.
+const MASTER: &str = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
+/// The wake limit of the in-process waker: short, so the test sees it lapse.
+const INTERVAL: Duration = Duration::from_secs(2);
+
+fn settings(db: &str) -> Settings {
+    let mut env: Vec<(String, String)> =
+        stack_env().into_iter().filter(|(k, _)| k.starts_with("SIMGATE__")).collect();
+    env.push(("SIMGATE__MONGO__DATABASE".into(), db.into()));
+    env.push(("SIMGATE__SIM__MASTER_KEY".into(), MASTER.into()));
+    Settings::load_from(None, env).unwrap()
+}
+
+/// A SIM set of `count` with ICCIDs of this run, imported with the CLI.
+fn import_sims(db: &str, count: usize) -> Vec<SimRecord> {
+    let nanos = std::time::SystemTime::UNIX_EPOCH.elapsed().unwrap().as_nanos();
+    let config = GenerateConfig {
+        seed: Some(u64::try_from(nanos % 1_000_000_007).unwrap()),
+        iccid_prefix: format!("8946{:09}", nanos % 1_000_000_000),
+        ..GenerateConfig::new(count)
+    };
+    let sims = generate(&config).unwrap();
+    let path = std::env::temp_dir().join(format!("{}.csv", run_tag("ota")));
+    let mut csv = Vec::new();
+    write_csv(&sims, &mut csv).unwrap();
+    std::fs::write(&path, csv).unwrap();
+    let out = support::simgate()
+        .args(["sims", "import", path.to_str().unwrap()])
+        .env("SIMGATE__MONGO__URI", stack("SIMGATE__MONGO__URI"))
+        .env("SIMGATE__MONGO__DATABASE", db)
+        .env("SIMGATE__SIM__MASTER_KEY", MASTER)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&path);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains(&format!("{count} imported")), "{stdout}");
+    sims
+}
+
+struct Side {
+    waker: OtaWaker,
+    registry: SimRegistry,
+    records: WakeRecords,
+}
+
+/// The waker and what the test reads, on the stack, as serve builds them.
+async fn side(s: &Settings) -> Side {
+    let mongo = MongoHandle::new(&s.mongo, &s.health).await.unwrap();
+    let redis = RedisHandle::new(&s.redis, &s.health).unwrap();
+    let mut reg = new_registry();
+    let events = EventSink::new(
+        &s.events,
+        &s.kafka,
+        mongo.database(),
+        "ota-test".to_owned(),
+        EventMetrics::register(&mut reg),
+    )
+    .unwrap();
+    let state = StateStore::new(redis, StateMetrics::register(&mut reg));
+    let acceptor = MtAcceptor {
+        store: MessageStore::new(&mongo, &s.store, "ota-test", StoreMetrics::default()),
+        idempotency: Some(IdempotencyKeys::new(state.clone(), Duration::from_secs(600))),
+        events,
+        origin: EventOrigin { region: "test".into(), instance: "ota-test".into() },
+        concat: ConcatMode::Udh8,
+        wake: Arc::new(tokio::sync::Notify::new()),
+    };
+    let keyring = Arc::new(MasterKeyring::new(MasterKey::parse(MASTER).unwrap(), Vec::new()));
+    let registry = SimRegistry::new(&mongo, keyring, SimRegistryMetrics::default());
+    let records = WakeRecords::new(&mongo);
+    let waker = OtaWaker::new(
+        registry.clone(),
+        acceptor,
+        WakeLimits::new(state, INTERVAL),
+        records.clone(),
+        WakeSettings { source: "OTA".into() },
+        OtaMetrics::default(),
+    );
+    Side { waker, registry, records }
+}
+
+/// The OTA submits the simulator took for `msisdn`.
+fn ota_submits(sim: &SmscSim, msisdn: &str) -> Vec<ReceivedSubmit> {
+    sim.recent_submits().into_iter().filter(|s| s.destination_addr == msisdn).collect()
+}
+
+async fn wait_submits(sim: &SmscSim, msisdn: &str, n: usize) -> Vec<ReceivedSubmit> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let got = ota_submits(sim, msisdn);
+        if got.len() >= n || tokio::time::Instant::now() >= deadline {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wake_up_goes_out_as_sim_data_download_and_its_por_comes_back() {
+    let db = run_tag("ota_e2e");
+    let s = settings(&db);
+    let sims = import_sims(&db, 3);
+    let smsc = SmscSim::start(SimConfig {
+        accounts: vec![SimAccount { system_id: "simgate".into(), password: "pw".into(), max_binds: 2 }],
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let mut spec = GatewaySpec::new(&run_tag("ota"), smsc.local_addr().port(), &db)
+        .with("SIMGATE__SIM__ENABLED", "true")
+        .with("SIMGATE__SIM__MASTER_KEY", MASTER);
+    spec.binds = 1;
+    spec.max_binds = 2;
+    let gw = tokio::task::spawn_blocking(move || {
+        let gw = spec.start("ota-gw");
+        wait_until(Duration::from_secs(20), "a bind up", || pipeline::bound(&gw) >= 1.0).unwrap();
+        gw
+    })
+    .await
+    .unwrap();
+    let side = side(&s).await;
+    let sim = &sims[0];
+    let kvn = Kvn::new(1).unwrap();
+
+    // First wake-up: counter 1 (no OTA counter yet, applet counter 0).
+    let first = side.waker.wake(&sim.iccid).await.unwrap();
+    let submits = wait_submits(&smsc, &sim.msisdn, 1).await;
+    assert_eq!(submits.len(), 1, "the serve instance submitted the wake-up");
+    let sm = &submits[0];
+    assert_eq!((sm.protocol_id, sm.esm_class, sm.data_coding), (0x7F, 0x40, 0xF6));
+    assert_eq!(sm.registered_delivery, 1);
+    assert_eq!(sm.source_addr, "OTA");
+    let opened = open_command_sms(&[&sm.short_message], &sim.keys).unwrap();
+    assert_eq!(opened.counter.get(), 1);
+    assert_eq!(opened.tar, sim.tar);
+    assert_eq!(opened.spi, WAKE_UP_SPI);
+    let record = side.records.get(&sim.iccid, 1).await.unwrap().unwrap();
+    assert_eq!((record.state, record.message_id.as_str()), (WakeState::Sent, first.message_id.as_str()));
+
+    // Within the interval: refused, on any instance (the limit is in Redis).
+    match side.waker.wake(&sim.iccid).await {
+        Err(WakeError::RecentlyWoken(ago)) => assert!(ago <= INTERVAL, "{ago:?}"),
+        other => panic!("second wake-up within the interval: {other:?}"),
+    }
+    assert_eq!(side.waker.metrics().refused_count("recently_woken"), 1);
+
+    // After it: the next counter.
+    tokio::time::sleep(INTERVAL + Duration::from_millis(200)).await;
+    let second = side.waker.wake(&sim.iccid).await.unwrap();
+    assert_ne!(second.message_id, first.message_id);
+    let submits = wait_submits(&smsc, &sim.msisdn, 2).await;
+    assert_eq!(submits.len(), 2);
+    let opened = open_command_sms(&[&submits[1].short_message], &sim.keys).unwrap();
+    assert_eq!(opened.counter.get(), 2);
+    assert_eq!(side.waker.metrics().sent_count(), 2);
+
+    // Unknown SIM.
+    let body = "898820000000000009";
+    let stranger = Iccid::new(&format!("{body}{}", Iccid::check_digit(body).unwrap())).unwrap();
+    assert_eq!(side.waker.wake(&stranger).await, Err(WakeError::UnknownSim));
+
+    // The SIM's PoR of the second wake-up, as MO; a forged one; one from a
+    // number no SIM has.
+    let security = PorSecurity::for_command(WAKE_UP_SPI, Kic(0), Kid::aes_cmac(kvn));
+    let response = ResponsePacket {
+        tar: sim.tar,
+        counter: Counter::new(2).unwrap(),
+        status: ResponseStatus::PorOk,
+        data: vec![],
+    };
+    let por = por_sms(&response, &security, &sim.keys).unwrap();
+    let mo = |source: &str, user_data: Vec<u8>| MoMessage {
+        source_addr: source.to_owned(),
+        destination_addr: "OTA".to_owned(),
+        esm_class: 0x40,
+        protocol_id: 0x7F,
+        data_coding: 0xF6,
+        user_data,
+    };
+    smsc.send_mo(&mo(&sim.msisdn, por.clone())).unwrap();
+    let mut forged = por.clone();
+    let last = forged.len() - 1;
+    forged[last] ^= 0x01;
+    smsc.send_mo(&mo(&sims[1].msisdn, forged)).unwrap();
+    smsc.send_mo(&mo("19990000001", por)).unwrap();
+
+    let topic = simgate::events::Topic::Sim.name(&s.events.topic_prefix);
+    let ours: BTreeSet<String> = sims.iter().map(|s| s.iccid.as_str().to_owned()).collect();
+    let mut sent_counters = Vec::new();
+    let mut pors = Vec::new();
+    let seen = consume(&stack("SIMGATE__KAFKA__BROKERS"), &topic, Duration::from_secs(30), |event| {
+        match event.data {
+            EventData::SimOtaSent(e) if ours.contains(&e.iccid) => sent_counters.push(e.counter),
+            EventData::SimOtaPor(e) if ours.contains(&e.iccid) => pors.push(e),
+            _ => {}
+        }
+        sent_counters.len() >= 2 && pors.len() >= 2
+    })
+    .await;
+    assert!(seen, "sim.ota.sent x2 and sim.ota.por x2: {sent_counters:?} {pors:?}");
+    sent_counters.sort_unstable();
+    assert_eq!(sent_counters, vec![1, 2]);
+    let good = pors.iter().find(|p| p.iccid == sim.iccid.as_str()).unwrap();
+    assert_eq!((good.status.as_str(), good.counter, good.verified), ("ok", 2, true));
+    let bad = pors.iter().find(|p| p.iccid == sims[1].iccid.as_str()).unwrap();
+    assert!(!bad.verified, "{bad:?}");
+
+    let record = side.records.get(&sim.iccid, 2).await.unwrap().unwrap();
+    assert_eq!(record.state, WakeState::Por);
+    assert_eq!(record.por_status.as_deref(), Some("ok"));
+    assert_eq!(record.message_id, second.message_id);
+    assert_eq!(side.records.get(&sim.iccid, 1).await.unwrap().unwrap().state, WakeState::Sent);
+
+    // Counted on the gateway, none of them an ordinary MO.
+    let text = tokio::task::spawn_blocking(move || {
+        let mut text = String::new();
+        let _ = wait_until(Duration::from_secs(10), "unknown-number PoR counted", || {
+            text = metrics(&gw);
+            metric_sum_where(&text, "simgate_sim_ota_por_total", "status=\"unknown_number\"") >= 1.0
+        });
+        drop(gw);
+        text
+    })
+    .await
+    .unwrap();
+    assert_eq!(metric_sum_where(&text, "simgate_sim_ota_por_total", "status=\"ok\""), 1.0, "{text}");
+    assert_eq!(metric_sum_where(&text, "simgate_sim_ota_por_total", "status=\"unverified\""), 1.0);
+    assert_eq!(metric_sum_where(&text, "simgate_sim_ota_por_total", "status=\"unknown_number\""), 1.0);
+    assert_eq!(metric_sum_where(&text, "simgate_inbound_mo_total", "outcome=\"received\""), 0.0, "{text}");
+    // Every PoR answered ESME_ROK, the unknown and the forged one too.
+    assert_eq!(metric_sum_where(&text, "simgate_inbound_answers_total", "outcome=\"retry\""), 0.0);
+    assert_eq!(metric_sum_where(&text, "simgate_inbound_answers_total", "outcome=\"refused\""), 0.0);
+    assert!(text.contains("simgate_sim_ota_wakeups_refused_total{reason=\"no_keys\"} 0"), "pre-created at 0");
+
+    // The registry's OTA counter: taken once per value under concurrency,
+    // and above the applet's counter for a key set that has none yet.
+    let other = &sims[2].iccid;
+    side.registry.accept_counter(other, kvn, 41).await.unwrap();
+    let takes = (0..8).map(|_| {
+        let registry = side.registry.clone();
+        let iccid = other.clone();
+        tokio::spawn(async move { registry.next_ota_counter(&iccid, kvn).await })
+    });
+    let mut taken = Vec::new();
+    for t in takes.collect::<Vec<_>>() {
+        taken.push(t.await.unwrap().unwrap().unwrap());
+    }
+    taken.sort_unstable();
+    assert_eq!(taken, (42..50).collect::<Vec<u64>>());
+    let entry = side.registry.get(other).await.unwrap().unwrap();
+    assert_eq!(entry.key_sets[0].ota_counter, 49);
+    assert_eq!(entry.key_sets[0].counter, 41, "the applet's counter is its own");
+    assert_eq!(side.registry.next_ota_counter(other, Kvn::new(9).unwrap()).await.unwrap(), None);
+    smsc.shutdown().await;
+}
