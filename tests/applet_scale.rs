@@ -150,7 +150,7 @@ fn short_timers() -> ListenerConfig {
 
 fn swarm(addr: SocketAddr, sims: Vec<SimRecord>, misbehaviour: &[&str]) -> SwarmConfig {
     let mut c = SwarmConfig::new(addr, sims);
-    c.rate = 2_000.0;
+    c.rate = 1_000.0;
     c.reconnect = false;
     c.echo_commands = true;
     c.heartbeat_interval = Duration::from_millis(800);
