@@ -358,3 +358,48 @@ async fn every_refusal_has_its_close_reason_in_metrics() {
     assert_eq!(gw.seen.lock().unwrap().opened, 1, "only the last one opened");
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn a_peer_that_does_not_read_is_closed_as_overloaded() {
+    let set = sims(1, 29);
+    let gw = Gateway::start(&set, ListenerConfig { max_pending_frames: 2, ..ListenerConfig::default() }).await;
+    // A small receive buffer, so the gateway's proofs of receipt back up
+    // after a few kilobytes.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(2048).unwrap();
+    let mut stream = tokio::time::timeout(WAIT, socket.connect(gw.addr)).await.unwrap().unwrap();
+    let mut client = AppletClient::new(config_of(&set[0]), Instant::now()).unwrap();
+    let mut buf = [0u8; 512];
+    while !client.is_open() {
+        while let Some(frame) = client.poll_transmit() {
+            stream.write_all(&frame).await.unwrap();
+        }
+        let n = tokio::time::timeout(WAIT, stream.read(&mut buf)).await.unwrap().unwrap();
+        assert!(n > 0, "closed before opening");
+        client.handle_bytes(Instant::now(), &buf[..n]);
+    }
+    // Results, each asking for a proof of receipt, and nothing read.
+    let deadline = Instant::now() + WAIT;
+    let mut sent = 0u32;
+    while gw.closed("overloaded") == 0.0 {
+        assert!(Instant::now() < deadline, "not closed after {sent} results");
+        let mut id = [0u8; 16];
+        id[..4].copy_from_slice(&sent.to_be_bytes());
+        if client.send_result(Instant::now(), CommandId(id), ResultStatus::Ok, vec![0x55; 200]).is_err() {
+            break; // the applet's own queue is full: the gateway stopped reading
+        }
+        sent += 1;
+        let mut failed = false;
+        while let Some(frame) = client.poll_transmit() {
+            let write = tokio::time::timeout(Duration::from_millis(200), stream.write_all(&frame)).await;
+            failed |= !matches!(write, Ok(Ok(())));
+        }
+        if failed {
+            break;
+        }
+    }
+    gw.wait_until("overloaded counted", |g| g.closed("overloaded") == 1.0).await;
+    assert_eq!(gw.metric("applet_sessions_open"), 0.0);
+    gw.wait_until("its event", |g| g.seen.lock().unwrap().closed.get("overloaded") == Some(&1)).await;
+    gw.stop().await;
+}

@@ -143,7 +143,6 @@ pub async fn run(load: AppletLoad) -> Result<Report, LoadError> {
             let r = lock(&rec);
             (r.sent, r.ok + r.errors, r.errors)
         };
-        let open_now = probe.counts().open_now;
         let secs = now.saturating_duration_since(start).as_secs_f64().max(0.001);
         progress.update(attempts, finished.saturating_sub(errors) as f64 / secs, errors);
         if now >= deadline {
@@ -155,7 +154,6 @@ pub async fn run(load: AppletLoad) -> Result<Report, LoadError> {
                 break;
             }
         }
-        let _ = open_now;
     }
     let ended = Instant::now();
     let summary = swarm.stop().await;
