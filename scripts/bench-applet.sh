@@ -63,7 +63,7 @@ log "generating $sims_total SIMs"
 header="$(head -n 1 "$out/sims.csv")"
 # slice FIRST COUNT FILE: SIMs FIRST.. (0-based) into FILE, with the header.
 slice() {
-  { echo "$header"; tail -n +"$(($1 + 2))" "$out/sims.csv" | head -n "$2"; } >"$3"
+  { echo "$header"; sed -n "$(($1 + 2)),$(($1 + $2 + 1))p" "$out/sims.csv"; } >"$3"
 }
 
 pids=()
