@@ -362,7 +362,8 @@ async fn every_refusal_has_its_close_reason_in_metrics() {
 #[tokio::test]
 async fn a_peer_that_does_not_read_is_closed_as_overloaded() {
     let set = sims(1, 29);
-    let gw = Gateway::start(&set, ListenerConfig { max_pending_frames: 2, ..ListenerConfig::default() }).await;
+    let gw =
+        Gateway::start(&set, ListenerConfig { max_pending_frames: 2, ..ListenerConfig::default() }).await;
     // A small receive buffer, so the gateway's proofs of receipt back up
     // after a few kilobytes.
     let socket = tokio::net::TcpSocket::new_v4().unwrap();

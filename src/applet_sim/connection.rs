@@ -18,8 +18,9 @@ use tokio_util::sync::CancellationToken;
 /// Commands waiting for their result latency, at most; beyond, the applet
 /// answers "busy" at once.
 const MAX_PENDING_RESULTS: usize = 16;
-/// Octets read per call (a frame is at most 1026).
-const READ_CHUNK: usize = 2048;
+/// Octets read per call; the client reassembles frames of any length, and
+/// a smaller buffer is less memory per held session.
+const READ_CHUNK: usize = 512;
 /// The longest garbage frame payload.
 const MAX_GARBAGE: usize = 64;
 
@@ -73,9 +74,10 @@ impl Connection<'_> {
     async fn drive(&mut self, cancel: &CancellationToken) -> SessionEnd {
         let mut end = SessionEnd { opened: false, reason: None, by_gateway: false, stopped: false };
         let mut silent = false;
-        let mut pending: VecDeque<Pending> = VecDeque::with_capacity(MAX_PENDING_RESULTS);
+        // Both allocate on first use: an idle session holds neither.
+        let mut pending: VecDeque<Pending> = VecDeque::new();
         // Results sent and not yet acknowledged: (counter, command arrival).
-        let mut unacked: VecDeque<(Counter, Instant)> = VecDeque::with_capacity(MAX_PENDING_RESULTS);
+        let mut unacked: VecDeque<(Counter, Instant)> = VecDeque::new();
         let mut buf = vec![0u8; READ_CHUNK];
         loop {
             let mut closed = false;
