@@ -35,7 +35,7 @@ steps=4
 rate=2000
 handshakes=15000
 hs_clients=1
-port=39506
+port=19506 # below the ephemeral range, so TIME_WAIT of a past run cannot hold it
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --step) step="$2"; shift 2 ;;
