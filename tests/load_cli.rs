@@ -488,3 +488,238 @@ async fn load_smpp_plots_throughput_and_latency() {
     assert!(bytes.len() > 10_000, "a drawn chart, not a blank image: {} octets", bytes.len());
     sim.shutdown().await;
 }
+
+// ---- load applet, against the applet listener hosted in this process ----
+
+mod applet {
+    use super::{json, load, scratch, text};
+    use simgate::applet_sim::simset::{self, GenerateConfig, SimRecord};
+    use simgate::sim::applet::{CommandId, CommandType};
+    use simgate::sim::listener::{
+        AppletEvent, AppletListener, AppletMetrics, ListenerConfig, MemoryCredentials,
+    };
+    use std::collections::HashSet;
+    use std::path::PathBuf;
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+    use tokio::sync::mpsc;
+    use tokio_util::sync::CancellationToken;
+
+    /// `n` seeded SIMs and their CSV in a scratch directory.
+    fn sim_file(name: &str, n: usize) -> (Vec<SimRecord>, PathBuf) {
+        let sims = simset::generate(&GenerateConfig { seed: Some(42), ..GenerateConfig::new(n) }).unwrap();
+        let path = scratch(name).join("sims.csv");
+        let mut out = Vec::new();
+        simset::write_csv(&sims, &mut out).unwrap();
+        std::fs::write(&path, out).unwrap();
+        (sims, path)
+    }
+
+    /// What the listener saw: results by ICCID (with their payloads).
+    #[derive(Default)]
+    struct Seen {
+        results: Vec<(String, Vec<u8>)>,
+    }
+
+    /// A listener that knows `known` and sends every session one command.
+    async fn listener(known: &[SimRecord]) -> (AppletListener, Arc<Mutex<Seen>>, CancellationToken) {
+        let credentials = Arc::new(MemoryCredentials::new());
+        for sim in known {
+            credentials.insert(sim.iccid.clone(), sim.credentials());
+        }
+        let (tx, mut events) = mpsc::channel(256);
+        let shutdown = CancellationToken::new();
+        let config = ListenerConfig { listen: "127.0.0.1:0".parse().unwrap(), ..ListenerConfig::default() };
+        let metrics = AppletMetrics::default();
+        let l = AppletListener::start(config, credentials, tx, metrics, shutdown.clone()).await.unwrap();
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let seen2 = seen.clone();
+        tokio::spawn(async move {
+            let mut n: u8 = 0;
+            while let Some(event) = events.recv().await {
+                match event {
+                    AppletEvent::Opened { session, .. } => {
+                        n = n.wrapping_add(1);
+                        let kind = CommandType::new("ping").unwrap();
+                        tokio::spawn(async move {
+                            let _ = session.send_command(CommandId([n; 16]), kind, b"hi".to_vec()).await;
+                        });
+                    }
+                    AppletEvent::Result { iccid, payload, .. } => {
+                        seen2.lock().unwrap().results.push((iccid.to_string(), payload));
+                    }
+                    _ => {}
+                }
+            }
+        });
+        (l, seen, shutdown)
+    }
+
+    fn run(args: Vec<String>, within: Duration) -> std::process::Output {
+        let mut all = vec!["applet".to_owned()];
+        all.extend(args);
+        let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+        load(&refs, &[], within)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn load_applet_opens_holds_and_times_commands() {
+        let (sims, file) = sim_file("applet-ok", 20);
+        let (l, seen, shutdown) = listener(&sims).await;
+        let dir = file.parent().unwrap().to_owned();
+        let (out_json, png) = (dir.join("out.json"), dir.join("out.png"));
+        let mut args: Vec<String> = [
+            "--target",
+            &l.local_addr().to_string(),
+            "--sims",
+            file.to_str().unwrap(),
+            "--count",
+            "20",
+            "--rate",
+            "100",
+            "--hold",
+            "1s",
+            "--result-payload",
+            "pong",
+            "--json",
+            out_json.to_str().unwrap(),
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        if cfg!(feature = "plot") {
+            args.extend(["--plot".to_owned(), png.to_str().unwrap().to_owned()]);
+        }
+        let out = tokio::task::spawn_blocking(move || run(args, Duration::from_secs(60))).await.unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        let report = json(&out_json);
+        let a = &report["applet"];
+        assert_eq!(report["tool"], "applet");
+        assert_eq!(a["opened"], 20, "{report:#}");
+        assert_eq!(a["peak_concurrent"], 20, "all held at once: {report:#}");
+        assert_eq!(a["closed_by_load"]["normal"], 20, "{report:#}");
+        assert_eq!(a["refused"], serde_json::json!({}), "{report:#}");
+        assert_eq!(a["handshake"]["count"], 20);
+        assert!(a["handshake"]["p50_ms"].as_f64().unwrap() > 0.0);
+        assert_eq!(a["commands_answered"], 20, "{report:#}");
+        assert_eq!(a["command_round_trip"]["count"], 20, "{report:#}");
+        assert!(a["opened_per_s"].as_f64().unwrap() > 20.0, "{report:#}");
+        {
+            let seen = seen.lock().unwrap();
+            let iccids: HashSet<&str> = seen.results.iter().map(|(i, _)| i.as_str()).collect();
+            assert_eq!(iccids, sims.iter().map(|s| s.iccid.as_str()).collect(), "one result per SIM");
+            assert!(seen.results.iter().all(|(_, p)| p == b"pong"));
+        }
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("simgate load applet") && stdout.contains("command rtt ms"), "{stdout}");
+        if cfg!(feature = "plot") {
+            let bytes = std::fs::read(&png).unwrap();
+            assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
+        }
+        shutdown.cancel();
+        l.join().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn load_applet_fails_clearly() {
+        let (sims, file) = sim_file("applet-bad", 5);
+        let file_arg = file.to_str().unwrap().to_owned();
+        // Nobody listens: a port just released.
+        let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+        // A listener that knows none of the SIMs: every handshake refused.
+        let (stranger, _seen, shutdown) = listener(&[]).await;
+        let stranger_addr = stranger.local_addr().to_string();
+        let missing = file.with_file_name("missing.csv");
+        let garbled = file.with_file_name("garbled.csv");
+        std::fs::write(&garbled, "iccid,msisdn\n1,2\n").unwrap();
+        let cases: Vec<(Vec<String>, u8, &str)> = vec![
+            (
+                vec![
+                    "--target".into(),
+                    free.clone(),
+                    "--sims".into(),
+                    file_arg.clone(),
+                    "--count".into(),
+                    "2".into(),
+                ],
+                1,
+                "cannot connect",
+            ),
+            (
+                vec![
+                    "--target".into(),
+                    stranger_addr.clone(),
+                    "--sims".into(),
+                    file_arg.clone(),
+                    "--count".into(),
+                    "3".into(),
+                ],
+                1,
+                "every handshake was refused (bad_checksum=3)",
+            ),
+            (
+                vec![
+                    "--target".into(),
+                    stranger_addr.clone(),
+                    "--sims".into(),
+                    missing.to_str().unwrap().into(),
+                    "--count".into(),
+                    "1".into(),
+                ],
+                64,
+                "cannot read",
+            ),
+            (
+                vec![
+                    "--target".into(),
+                    stranger_addr.clone(),
+                    "--sims".into(),
+                    garbled.to_str().unwrap().into(),
+                    "--count".into(),
+                    "1".into(),
+                ],
+                64,
+                "missing column",
+            ),
+            (
+                vec!["--target".into(), stranger_addr.clone(), "--sims".into(), file_arg.clone()],
+                64,
+                "every run is bounded",
+            ),
+            (
+                vec![
+                    "--target".into(),
+                    stranger_addr.clone(),
+                    "--sims".into(),
+                    file_arg.clone(),
+                    "--count".into(),
+                    "6".into(),
+                ],
+                64,
+                "6 sessions need as many SIMs",
+            ),
+            (
+                vec![
+                    "--target".into(),
+                    "nowhere".into(),
+                    "--sims".into(),
+                    file_arg.clone(),
+                    "--count".into(),
+                    "1".into(),
+                ],
+                64,
+                "--target",
+            ),
+        ];
+        assert_eq!(sims.len(), 5);
+        for (args, code, message) in cases {
+            let shown = args.join(" ");
+            let out = tokio::task::spawn_blocking(move || run(args, Duration::from_secs(30))).await.unwrap();
+            assert_eq!(out.status.code(), Some(i32::from(code)), "{shown}: {}", text(&out));
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains(message), "{shown}: wanted {message:?} in {}", text(&out));
+            assert!(!stderr.contains("panicked"), "{shown}: {}", text(&out));
+        }
+        shutdown.cancel();
+        stranger.join().await;
+    }
+}

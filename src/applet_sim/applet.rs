@@ -1,11 +1,13 @@
 //! One simulated applet for the life of the swarm: connect, run a session,
 //! keep the card's counter, wait a jittered back-off (or the storm
-//! interval), and connect again, until the swarm stops.
+//! interval), and connect again, until the swarm stops (or, without
+//! `reconnect`, after its one session).
 
 use super::config::{MisbehaviourMode, SwarmConfig};
 use super::connection::Connection;
 use super::simset::SimRecord;
 use super::stats::SwarmStats;
+use crate::sim::applet::CloseReason;
 use crate::sim::secured::Counter;
 use crate::sim::session::{AppletClient, ClientConfig};
 use std::sync::Arc;
@@ -45,6 +47,9 @@ impl Applet {
                 Some(Outcome::Ended { opened }) => opened,
                 None => false,
             };
+            if !config.reconnect {
+                return;
+            }
             failures = if opened { 0 } else { failures.saturating_add(1) };
             let pause = if opened && self.mode == Some(MisbehaviourMode::Storm) {
                 config.storm_interval
@@ -65,6 +70,10 @@ impl Applet {
         counter: &mut Counter,
         cancel: &CancellationToken,
     ) -> Option<Outcome> {
+        let started = Instant::now();
+        if let Some(probe) = &config.probe {
+            probe.connecting(started);
+        }
         let connect = tokio::time::timeout(config.connect_timeout, TcpStream::connect(config.target));
         let stream = tokio::select! {
             () = cancel.cancelled() => return Some(Outcome::Stopped),
@@ -72,6 +81,9 @@ impl Applet {
                 Ok(Ok(stream)) => stream,
                 Ok(Err(_)) | Err(_) => {
                     self.stats.connect_failed();
+                    if let Some(probe) = &config.probe {
+                        probe.connect_failed(Instant::now());
+                    }
                     return None;
                 }
             },
@@ -95,9 +107,23 @@ impl Applet {
             stats: &self.stats,
             rng: &mut self.rng,
             counter,
+            started,
         };
-        let end = connection.run(cancel).await;
+        let mut end = connection.run(cancel).await;
+        if end.stopped {
+            // The swarm closed it (reason normal): not a lost connection.
+            (end.reason, end.by_gateway) = (Some(CloseReason::Normal), false);
+        }
         self.stats.ended(end.opened, end.reason, end.by_gateway);
+        if let Some(probe) = &config.probe {
+            let reason = end.reason.map_or(super::stats::CONNECTION_LOST, CloseReason::as_str);
+            let now = Instant::now();
+            if end.opened {
+                probe.closed(now, reason, end.by_gateway || end.reason.is_none());
+            } else {
+                probe.refused(now, reason);
+            }
+        }
         Some(if end.stopped { Outcome::Stopped } else { Outcome::Ended { opened: end.opened } })
     }
 

@@ -1,10 +1,12 @@
 //! How a swarm behaves: [`SwarmConfig`], validated before any socket is
 //! opened, and the misbehaviour modes a share of its applets take on.
 
+use super::probe::SwarmProbe;
 use super::simset::SimRecord;
 use crate::sim::session::{DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_IDLE_TIMEOUT};
 use std::net::SocketAddr;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The most applets one swarm runs (one task each).
@@ -124,6 +126,10 @@ pub struct SwarmConfig {
     pub misbehaviour: Vec<MisbehaviourShare>,
     /// The payload of every result.
     pub result_payload: Vec<u8>,
+    /// Answer each command with its own payload instead (cut to
+    /// [`MAX_RESULT_PAYLOAD`]), so a test can tell which result answers
+    /// which command.
+    pub echo_commands: bool,
     /// How long an applet takes to answer a command.
     pub result_latency: Duration,
     /// Heartbeat after this long without sending (the protocol's 60 s).
@@ -148,6 +154,12 @@ pub struct SwarmConfig {
     pub close_grace: Duration,
     /// Seeds the spread of misbehaving applets and the jitter.
     pub seed: u64,
+    /// Whether an applet connects again after its session ends (a swarm
+    /// does; a load run that counts sessions opened does not).
+    pub reconnect: bool,
+    /// Told of connects, handshakes, round trips and closes as they
+    /// happen.
+    pub probe: Option<Arc<dyn SwarmProbe>>,
 }
 
 impl SwarmConfig {
@@ -160,6 +172,7 @@ impl SwarmConfig {
             rate: 50.0,
             misbehaviour: Vec::new(),
             result_payload: b"ok".to_vec(),
+            echo_commands: false,
             result_latency: Duration::ZERO,
             heartbeat_interval: DEFAULT_HEARTBEAT_INTERVAL,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
@@ -171,6 +184,8 @@ impl SwarmConfig {
             counter_start: 0,
             close_grace: Duration::from_secs(2),
             seed: 0,
+            reconnect: true,
+            probe: None,
         }
     }
 

@@ -18,10 +18,22 @@ use tokio_util::sync::CancellationToken;
 /// Commands waiting for their result latency, at most; beyond, the applet
 /// answers "busy" at once.
 const MAX_PENDING_RESULTS: usize = 16;
-/// Octets read per call (a frame is at most 1026).
-const READ_CHUNK: usize = 2048;
+/// Octets read per call; the client reassembles frames of any length, and
+/// a smaller buffer is less memory per held session.
+const READ_CHUNK: usize = 512;
 /// The longest garbage frame payload.
 const MAX_GARBAGE: usize = 64;
+
+/// A command waiting for its result latency.
+struct Pending {
+    /// When it is answered.
+    due: Instant,
+    id: CommandId,
+    /// When it arrived (the round trip is timed from here).
+    arrived: Instant,
+    /// Its payload (echoed with `echo_commands`).
+    payload: Vec<u8>,
+}
 
 /// How a session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +59,8 @@ pub(crate) struct Connection<'a> {
     /// The card's counter, updated when the session ends (it survives
     /// reconnections, TS 102 225 5.1.1).
     pub counter: &'a mut Counter,
+    /// When the TCP connect began (the handshake is timed from here).
+    pub started: Instant,
 }
 
 impl Connection<'_> {
@@ -60,7 +74,10 @@ impl Connection<'_> {
     async fn drive(&mut self, cancel: &CancellationToken) -> SessionEnd {
         let mut end = SessionEnd { opened: false, reason: None, by_gateway: false, stopped: false };
         let mut silent = false;
-        let mut pending: VecDeque<(Instant, CommandId)> = VecDeque::with_capacity(MAX_PENDING_RESULTS);
+        // Both allocate on first use: an idle session holds neither.
+        let mut pending: VecDeque<Pending> = VecDeque::new();
+        // Results sent and not yet acknowledged: (counter, command arrival).
+        let mut unacked: VecDeque<(Counter, Instant)> = VecDeque::new();
         let mut buf = vec![0u8; READ_CHUNK];
         loop {
             let mut closed = false;
@@ -69,21 +86,37 @@ impl Connection<'_> {
                     ClientEvent::Opened { .. } => {
                         end.opened = true;
                         self.stats.opened();
+                        if let Some(probe) = &self.config.probe {
+                            let now = Instant::now();
+                            probe.opened(now, now.saturating_duration_since(self.started));
+                        }
                         silent = self.on_open();
                     }
-                    ClientEvent::Command { id, .. } if !silent => {
+                    ClientEvent::Command { id, payload, .. } if !silent => {
+                        let arrived = Instant::now();
+                        let command =
+                            Pending { due: arrived + self.config.result_latency, id, arrived, payload };
                         if self.config.result_latency.is_zero() {
-                            self.answer(id, ResultStatus::Ok);
+                            self.answer(command, ResultStatus::Ok, &mut unacked);
                         } else if pending.len() < MAX_PENDING_RESULTS {
-                            pending.push_back((Instant::now() + self.config.result_latency, id));
+                            pending.push_back(command);
                         } else {
-                            self.answer(id, ResultStatus::Busy);
+                            self.answer(command, ResultStatus::Busy, &mut unacked);
+                        }
+                    }
+                    ClientEvent::ProofOfReceipt { counter, .. } => {
+                        if let Some(i) = unacked.iter().position(|(c, _)| *c == counter)
+                            && let Some((_, arrived)) = unacked.remove(i)
+                            && let Some(probe) = &self.config.probe
+                        {
+                            let now = Instant::now();
+                            probe.round_trip(now, now.saturating_duration_since(arrived));
                         }
                     }
                     ClientEvent::Closed { reason, by_peer } => {
                         (end.reason, end.by_gateway, closed) = (Some(reason), by_peer, true);
                     }
-                    ClientEvent::Command { .. } | ClientEvent::ProofOfReceipt { .. } => {}
+                    ClientEvent::Command { .. } => {}
                 }
             }
             if self.flush(silent).await.is_err() {
@@ -94,8 +127,8 @@ impl Connection<'_> {
                 return end;
             }
             let mut deadline = self.client.poll_timeout().unwrap_or_else(far_future);
-            if let Some((due, _)) = pending.front() {
-                deadline = deadline.min(*due);
+            if let Some(first) = pending.front() {
+                deadline = deadline.min(first.due);
             }
             tokio::select! {
                 () = cancel.cancelled() => {
@@ -112,9 +145,9 @@ impl Connection<'_> {
                 () = tokio::time::sleep_until(deadline.into()) => {
                     let now = Instant::now();
                     self.client.handle_timeout(now);
-                    while pending.front().is_some_and(|(due, _)| *due <= now) {
-                        if let Some((_, id)) = pending.pop_front() {
-                            self.answer(id, ResultStatus::Ok);
+                    while pending.front().is_some_and(|p| p.due <= now) {
+                        if let Some(command) = pending.pop_front() {
+                            self.answer(command, ResultStatus::Ok, &mut unacked);
                         }
                     }
                 }
@@ -163,10 +196,24 @@ impl Connection<'_> {
         frame
     }
 
-    fn answer(&mut self, id: CommandId, status: ResultStatus) {
-        let payload = self.config.result_payload.clone();
-        if self.client.send_result(Instant::now(), id, status, payload).is_ok() {
+    /// Sends the result of `command` and, when a probe listens, remembers
+    /// its counter to time the gateway's proof of receipt (the oldest is
+    /// forgotten beyond [`MAX_PENDING_RESULTS`]).
+    fn answer(&mut self, command: Pending, status: ResultStatus, unacked: &mut VecDeque<(Counter, Instant)>) {
+        let Pending { id, arrived, mut payload, .. } = command;
+        if self.config.echo_commands {
+            payload.truncate(super::config::MAX_RESULT_PAYLOAD);
+        } else {
+            payload.clone_from(&self.config.result_payload);
+        }
+        if let Ok(counter) = self.client.send_result(Instant::now(), id, status, payload) {
             self.stats.answered();
+            if self.config.probe.is_some() {
+                if unacked.len() == MAX_PENDING_RESULTS {
+                    unacked.pop_front();
+                }
+                unacked.push_back((counter, arrived));
+            }
         }
     }
 

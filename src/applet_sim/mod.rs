@@ -10,6 +10,8 @@
 //!   target it is given; sessions opened at a set rate, commands answered,
 //!   heartbeats, reconnection with jittered back-off, and misbehaviour
 //!   ([`MisbehaviourMode`]) for a share of the applets.
+//! - [`SwarmProbe`]: hooks that time handshakes and command round trips
+//!   as they happen (`simgate load applet` uses them).
 //!
 //! Bounded: `sessions` tasks (at most [`config::MAX_SESSIONS`]), one
 //! connection each, the client's bounded outbox, at most 16 commands
@@ -18,10 +20,12 @@
 mod applet;
 pub mod config;
 mod connection;
+pub mod probe;
 pub mod simset;
 pub mod stats;
 
 pub use config::{MisbehaviourMode, MisbehaviourShare, SwarmConfig, SwarmError};
+pub use probe::SwarmProbe;
 pub use simset::{GenerateConfig, SimRecord, SimSetError};
 pub use stats::{SwarmStats, SwarmSummary};
 

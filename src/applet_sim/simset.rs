@@ -76,6 +76,18 @@ pub struct SimRecord {
     pub keys: KeySet,
 }
 
+impl SimRecord {
+    /// What a gateway's SIM registry holds for this SIM before its first
+    /// session: its TAR, its key set, no counter accepted yet.
+    pub fn credentials(&self) -> crate::sim::session::SimCredentials {
+        crate::sim::session::SimCredentials {
+            tar: self.tar,
+            key_sets: vec![self.keys.clone()],
+            last_counter: crate::sim::secured::Counter::ZERO,
+        }
+    }
+}
+
 /// What [`generate`] makes.
 #[derive(Debug, Clone)]
 pub struct GenerateConfig {

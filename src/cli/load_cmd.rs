@@ -1,4 +1,4 @@
-//! `simgate load api|smpp`: the load generators of [`crate::load`]
+//! `simgate load api|smpp|applet`: the load generators of [`crate::load`]
 //! (docs/load-testing.md). Prints a summary table on stdout at the end,
 //! writes `--json` and `--plot` when asked. Exit statuses: 0 the run
 //! completed (whatever the target answered), 1 the target could not be
@@ -24,6 +24,59 @@ pub enum LoadCommand {
     Api(ApiArgs),
     /// An ESME that binds to an SMSC (or gateway) and replays PDU fixtures.
     Smpp(SmppArgs),
+    /// Applet sessions on the applet endpoint (TCP 9506), with SIMs and
+    /// keys from a SIM set file (`simgate applet-sim generate`).
+    Applet(AppletArgs),
+}
+
+/// Flags of `simgate load applet`.
+#[derive(Debug, Args)]
+pub struct AppletArgs {
+    /// The applet endpoint: HOST:PORT (an IP literal, as applets dial).
+    #[arg(long)]
+    pub target: String,
+    /// The SIM set file (CSV with keys, as `simgate applet-sim generate`
+    /// writes it).
+    #[arg(long)]
+    pub sims: PathBuf,
+    /// Sessions to open (default: one per SIM in the file).
+    #[arg(long)]
+    pub count: Option<u64>,
+    /// Sessions opened per second (open loop).
+    #[arg(long, default_value_t = 100.0)]
+    pub rate: f64,
+    /// Stop after this long, whatever is still opening (e.g. 60s).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub duration: Option<Duration>,
+    /// After the last session opened, hold them this long.
+    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
+    pub hold: Duration,
+    /// Connect to the gateway's hello, at most.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub handshake_timeout: Duration,
+    /// Heartbeat after this long without sending.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    pub heartbeat: Duration,
+    /// Close after this long without receiving.
+    #[arg(long, default_value = "150s", value_parser = humantime::parse_duration)]
+    pub idle_timeout: Duration,
+    /// How long an applet takes to answer a command.
+    #[arg(long, default_value = "0ms", value_parser = humantime::parse_duration)]
+    pub result_latency: Duration,
+    /// The payload of every result (text).
+    #[arg(long, default_value = "ok")]
+    pub result_payload: String,
+    /// The counter every card holds at start (default: from the clock, so
+    /// a gateway that remembers counters does not refuse a second run).
+    #[arg(long)]
+    pub counter_start: Option<u64>,
+    /// Write the results as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Draw sessions opened and handshake latency over time to this PNG
+    /// (feature `plot`).
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
 }
 
 /// Bind types on the command line.
@@ -167,6 +220,7 @@ pub fn run(command: LoadCommand) -> ExitCode {
         match command {
             LoadCommand::Api(args) => run_api(args).await,
             LoadCommand::Smpp(args) => run_smpp(args).await,
+            LoadCommand::Applet(args) => run_applet(args).await,
         }
     });
     runtime.shutdown_timeout(Duration::from_millis(100));
@@ -221,11 +275,15 @@ pub fn destinations(run: &RunArgs) -> Result<Destinations, LoadError> {
 
 /// Prints the summary and writes the JSON and plot asked for.
 pub fn finish(run: &RunArgs, report: &Report) -> Result<(), LoadError> {
+    write_outputs(report, run.json.as_deref(), run.plot.as_deref())
+}
+
+fn write_outputs(report: &Report, json: Option<&Path>, png: Option<&Path>) -> Result<(), LoadError> {
     print!("{}", report.table());
-    if let Some(path) = &run.json {
+    if let Some(path) = json {
         report.write_json(path)?;
     }
-    if let Some(path) = &run.plot {
+    if let Some(path) = png {
         plot(report, path)?;
     }
     Ok(())
@@ -242,7 +300,11 @@ fn plot(_report: &Report, _path: &Path) -> Result<(), LoadError> {
 }
 
 fn check_plot(run: &RunArgs) -> Result<(), LoadError> {
-    if run.plot.is_some() && !cfg!(feature = "plot") {
+    check_plot_path(run.plot.as_deref())
+}
+
+fn check_plot_path(plot: Option<&Path>) -> Result<(), LoadError> {
+    if plot.is_some() && !cfg!(feature = "plot") {
         return Err(LoadError::Usage("--plot needs simgate built with the `plot` feature".into()));
     }
     Ok(())
@@ -320,6 +382,56 @@ async fn run_smpp(args: SmppArgs) -> Result<(), LoadError> {
     };
     let report = crate::load::smpp::run(load).await?;
     finish(&args.run, &report)
+}
+
+async fn run_applet(args: AppletArgs) -> Result<(), LoadError> {
+    use crate::load::applet::{AppletLoad, run};
+    check_plot_path(args.plot.as_deref())?;
+    let bounds = Bounds::new(args.count, args.duration)?;
+    let target = resolve(&args.target).await?;
+    let sims = crate::applet_sim::simset::read_file(&args.sims).map_err(|e| match e {
+        crate::applet_sim::SimSetError::Io(source) => LoadError::Read { path: args.sims.clone(), source },
+        other => LoadError::Format { path: args.sims.clone(), line: 0, problem: other.to_string() },
+    })?;
+    if sims.is_empty() {
+        return Err(LoadError::Format { path: args.sims, line: 0, problem: "no SIMs in the file".into() });
+    }
+    if args.result_payload.len() > crate::applet_sim::config::MAX_RESULT_PAYLOAD {
+        return Err(LoadError::Usage(format!(
+            "--result-payload is at most {} octets",
+            crate::applet_sim::config::MAX_RESULT_PAYLOAD
+        )));
+    }
+    let timers = [args.handshake_timeout, args.heartbeat, args.idle_timeout];
+    if timers.iter().any(Duration::is_zero) || args.idle_timeout <= args.heartbeat {
+        return Err(LoadError::Usage(
+            "--handshake-timeout, --heartbeat and --idle-timeout must be above zero, the idle timeout \
+             longer than the heartbeat"
+                .into(),
+        ));
+    }
+    let load = AppletLoad {
+        target,
+        sims,
+        bounds,
+        rate: args.rate,
+        hold: args.hold,
+        handshake_timeout: args.handshake_timeout,
+        heartbeat_interval: args.heartbeat,
+        idle_timeout: args.idle_timeout,
+        result_latency: args.result_latency,
+        result_payload: args.result_payload.into_bytes(),
+        counter_start: args.counter_start,
+    };
+    let report = run(load).await?;
+    write_outputs(&report, args.json.as_deref(), args.plot.as_deref())
+}
+
+/// `HOST:PORT` to one socket address (the first the resolver gives).
+async fn resolve(target: &str) -> Result<std::net::SocketAddr, LoadError> {
+    let bad = |why: String| LoadError::Usage(format!("--target {target:?}: {why}"));
+    let mut addrs = tokio::net::lookup_host(target).await.map_err(|e| bad(e.to_string()))?;
+    addrs.next().ok_or_else(|| bad("no address".into()))
 }
 
 #[cfg(test)]

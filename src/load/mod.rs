@@ -1,6 +1,7 @@
 //! simgate's load tools: `simgate load api` (HTTP MT through
-//! `POST /v1/messages`) and `simgate load smpp` (an ESME that binds to a
-//! target and replays PDU fixtures), with what they share: run bounds and
+//! `POST /v1/messages`), `simgate load smpp` (an ESME that binds to a
+//! target and replays PDU fixtures) and `simgate load applet` (sessions on
+//! the applet endpoint, with the applet swarm), with what they share: run bounds and
 //! pacing ([`pace`]), destination numbers ([`destinations`]), HDR latency
 //! and per-second buckets ([`stats`]), the terminal progress bar
 //! ([`progress`]), the summary and JSON report ([`report`]) and, with the
@@ -10,6 +11,7 @@
 //! in it is bounded (docs/load-testing.md).
 
 pub mod api;
+pub mod applet;
 pub mod destinations;
 pub mod error;
 pub mod fixtures;

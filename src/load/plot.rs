@@ -74,7 +74,9 @@ fn draw_chart(report: &Report, path: &Path) -> Result<(), String> {
         .y_label_area_size(64)
         .build_cartesian_2d(0u64..seconds, 0u64..top + top / 10 + 1)
         .map_err(|x| e(&x))?;
-    chart.configure_mesh().x_desc("second").y_desc("messages").draw().map_err(|x| e(&x))?;
+    // load applet: sent = connection attempts, ok = sessions opened.
+    let unit = if report.tool == "applet" { "sessions" } else { "messages" };
+    chart.configure_mesh().x_desc("second").y_desc(unit).draw().map_err(|x| e(&x))?;
     let series: [Series<u64>; 3] =
         [("sent", BLUE, |s| s.sent), ("ok", GREEN, |s| s.ok), ("errors", RED, |s| s.errors)];
     for (name, color, value) in series {

@@ -57,7 +57,7 @@ pub struct Receipts {
 /// Everything a run reports.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
-    /// `api` or `smpp`.
+    /// `api`, `smpp` or `applet`.
     pub tool: &'static str,
     /// Where the load went.
     pub target: String,
@@ -89,6 +89,11 @@ pub struct Report {
     /// `load smpp` only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub receipts: Option<Receipts>,
+    /// `load applet` only: sessions, concurrency, round trips, close
+    /// reasons (the common part counts connection attempts as sent,
+    /// sessions opened as ok, and times the handshake).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applet: Option<crate::load::applet::AppletSummary>,
     /// Per-second throughput and latency.
     pub timeline: Vec<Second>,
 }
@@ -136,6 +141,7 @@ impl Report {
             latency: rec.latency.percentiles(),
             final_states: None,
             receipts: None,
+            applet: None,
             timeline,
         }
     }
@@ -176,6 +182,9 @@ impl Report {
                 "to final ms",
                 format!("p50 {:.1}  p99 {:.1}  max {:.1}", p.p50_ms, p.p99_ms, p.max_ms),
             );
+        }
+        if let Some(a) = &self.applet {
+            a.write_rows(&mut t);
         }
         if let Some(r) = &self.receipts {
             row(
