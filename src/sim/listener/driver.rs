@@ -61,8 +61,8 @@ struct Driver {
     open: Option<SessionHandle>,
     /// Accept plus the handshake timeout: the registry lookup counts in it.
     handshake_deadline: Instant,
-    commands_tx: mpsc::Sender<SendCommand>,
-    commands_rx: mpsc::Receiver<SendCommand>,
+    commands_tx: mpsc::Sender<Box<SendCommand>>,
+    commands_rx: mpsc::Receiver<Box<SendCommand>>,
     end: Option<End>,
 }
 
@@ -116,7 +116,7 @@ where
                     driver.peer_gone();
                 }
             },
-            Some(command) = driver.commands_rx.recv() => driver.on_command(command),
+            Some(command) = driver.commands_rx.recv() => driver.on_command(*command),
             () = sleep_until(deadline) => driver.session.handle_timeout(Instant::now().into_std()),
             () = driver.close.token.cancelled(), if !closing => {
                 closing = true;
