@@ -18,6 +18,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 
 use crate::settings::EX_CONFIG;
+use crate::sim::Kvn;
 use crate::sim::ota_tool::{
     Form, KindHint, OtaToolError, PacketInput, PacketJson, PacketKind, ResponseSecurity, Unsealed, decode,
     read_input,
@@ -27,7 +28,6 @@ use crate::sim::secured::{
     ChecksumKind, CommandPacketView, Kic, KicAlgorithm, Kid, KidAlgorithm, PacketKeys, ResponsePacketView,
     SecuredError,
 };
-use crate::sim::Kvn;
 use crate::smpp::json::{parse_hex, to_hex};
 
 /// Most input read from standard input (hex lines or JSON).
@@ -461,8 +461,13 @@ mod tests {
         };
         let sealed = packet.seal(&creds.keys, &crate::sim::ota::COMMAND_AAD).unwrap();
         let input = read_input(&[sealed], Form::Packet, KindHint::Command).unwrap();
-        let json =
-            ota_tool::decode(&input, &registry::keys_of(&creds), &ResponseSecurity::default(), None).unwrap();
+        let json = crate::sim::ota_tool::decode(
+            &input,
+            &registry::keys_of(&creds),
+            &ResponseSecurity::default(),
+            None,
+        )
+        .unwrap();
         let PacketJson::Command(c) = json else { panic!("not a command") };
         assert_eq!((c.data.as_str(), c.tar.as_str()), ("010203", "b00010"));
     }
