@@ -130,7 +130,7 @@ fn every_fixture_decodes_verifies_and_re_encodes_byte_exact() {
             let reference = f.keys.get("reference").map_or(0, |r| r.parse().unwrap());
             assert_eq!(sealed.sms(reference).unwrap(), f.parts, "{}", f.name);
         } else {
-            assert_eq!(f.parts, [input.octets.clone()], "{}", f.name);
+            assert_eq!(f.parts, std::slice::from_ref(&input.octets), "{}", f.name);
         }
     }
 }

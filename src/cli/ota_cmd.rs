@@ -220,10 +220,15 @@ fn aad(keys: &KeyArgs) -> Result<Option<Vec<u8>>, Failure> {
 /// algorithms), whether it is ciphered and checksummed, its key version.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Needs {
+    /// The KIc whose algorithm a `--kic` key is paired with.
     pub kic: Kic,
+    /// The KID whose algorithm a `--kid` key is paired with.
     pub kid: Kid,
+    /// Whether a ciphering key is needed at all.
     pub ciphered: bool,
+    /// Whether a checksum key is needed at all (a CC).
     pub checksummed: bool,
+    /// The key set a registry lookup takes.
     pub kvn: Option<Kvn>,
 }
 
