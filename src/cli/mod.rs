@@ -1,7 +1,7 @@
 //! The command line: `simgate serve`, `simgate config check`, and the
 //! operator tools (`simgate healthcheck`, `simgate pdu decode|encode`,
 //! `simgate smsc-sim`, `simgate load api|smpp`, `simgate sims import|reseal`,
-//! `simgate applet-sim generate|run`).
+//! `simgate applet-sim generate|run`, `simgate ota decode|encode`).
 //!
 //! Exit statuses: 0 success, 1 runtime failure, 64 bad configuration or
 //! usage (sysexits.h `EX_USAGE`).
@@ -11,6 +11,7 @@ mod config_cmd;
 mod foreground;
 mod healthcheck;
 pub mod load_cmd;
+mod ota_cmd;
 mod pdu_cmd;
 #[cfg(feature = "mongo")]
 mod sims_cmd;
@@ -80,6 +81,13 @@ pub enum Command {
         #[command(subcommand)]
         command: pdu_cmd::PduCommand,
     },
+    /// Decipher, verify and print TS 102 225 OTA packets as JSON, or build
+    /// them from JSON, with AES, DES or 3DES keys (docs/ota-tool.md).
+    Ota {
+        /// What to do.
+        #[command(subcommand)]
+        command: ota_cmd::OtaCommand,
+    },
     /// Manage the SIM registry: `simgate sims import <csv>`.
     #[cfg(feature = "mongo")]
     Sims {
@@ -108,6 +116,7 @@ pub fn main() -> ExitCode {
         Command::Config { command } => config_cmd::run(command),
         Command::Healthcheck { addr, timeout } => healthcheck::run(addr, timeout),
         Command::Pdu { command } => pdu_cmd::run(command),
+        Command::Ota { command } => ota_cmd::run(command),
         Command::SmscSim(args) => smsc_sim_cmd::run(args),
         #[cfg(feature = "mongo")]
         Command::Sims { command } => sims_cmd::run(command),

@@ -10,6 +10,7 @@
 //! - [`applet`]: the channel's messages and how they are bound and secured.
 //! - [`session`]: the gateway's and the applet's sans-IO state machines.
 //! - [`ota`]: the wake-up SMS and its proof of receipt.
+//! - [`ota_tool`]: the JSON view of `simgate ota decode|encode`.
 //! - [`wake`]: the contract by which queued commands ask for a wake-up SMS.
 //! - `registry` (feature `server`; its store needs `mongo`): the SIM
 //!   registry with keys sealed at rest (docs/sim-registry.md).
@@ -30,6 +31,7 @@ pub mod keys;
 #[cfg(feature = "server")]
 pub mod listener;
 pub mod ota;
+pub mod ota_tool;
 #[cfg(feature = "server")]
 pub mod registry;
 pub mod secured;

@@ -120,8 +120,15 @@ pub fn wake_up_packet(keys: &KeySet, tar: Tar, counter: Counter) -> CommandPacke
 /// `reference` is the concatenation reference when more than one is needed.
 pub fn command_sms(packet: &CommandPacket, keys: &KeySet, reference: u8) -> Result<Vec<Vec<u8>>, OtaError> {
     let sealed = packet.seal(keys, &COMMAND_AAD)?;
+    command_sms_parts(&sealed, reference)
+}
+
+/// Cuts an already sealed command packet (sealed with [`COMMAND_AAD`])
+/// into SMS user data, as [`command_sms`] does; for tools that seal with
+/// other keys (`CommandPacket::seal_with`).
+pub fn command_sms_parts(sealed: &[u8], reference: u8) -> Result<Vec<Vec<u8>>, OtaError> {
     if SINGLE_UDH.len() + sealed.len() <= SMS_USER_DATA_LEN {
-        return Ok(vec![[&SINGLE_UDH[..], &sealed].concat()]);
+        return Ok(vec![[&SINGLE_UDH[..], sealed].concat()]);
     }
     let first_room = SMS_USER_DATA_LEN - FIRST_UDH_LEN;
     let later_room = SMS_USER_DATA_LEN - LATER_UDH_LEN;
@@ -209,6 +216,13 @@ pub fn parse_por_sms(
     security: &PorSecurity,
     keys: &KeySet,
 ) -> Result<ResponsePacket, OtaError> {
+    let packet = response_packet_of_sms(user_data)?;
+    Ok(ResponsePacketView::parse(packet)?.open(security, keys, &RESPONSE_AAD)?)
+}
+
+/// The response packet's octets in a PoR's user data, after checking its
+/// header (one SMS, IEI 0x71), without opening it.
+pub fn response_packet_of_sms(user_data: &[u8]) -> Result<&[u8], OtaError> {
     let (udh, packet) = parse_udh(user_data)?;
     if udh.concat().is_some() {
         return Err(OtaError::ConcatenatedPor);
@@ -216,7 +230,16 @@ pub fn parse_por_sms(
     if !udh.elements.iter().any(|ie| is_identifier(ie, IEI_RESPONSE_PACKET)) {
         return Err(OtaError::NoPacketIdentifier(IEI_RESPONSE_PACKET));
     }
-    Ok(ResponsePacketView::parse(packet)?.open(security, keys, &RESPONSE_AAD)?)
+    Ok(packet)
+}
+
+/// The PoR user data around an already sealed response packet (sealed
+/// with [`RESPONSE_AAD`]), as [`por_sms`] builds it.
+pub fn por_sms_octets(sealed: &[u8]) -> Result<Vec<u8>, OtaError> {
+    if RESPONSE_AAD.len() + sealed.len() > SMS_USER_DATA_LEN {
+        return Err(OtaError::TooLong { len: sealed.len() });
+    }
+    Ok([&RESPONSE_AAD[..], sealed].concat())
 }
 
 fn is_identifier(ie: &InformationElement, iei: u8) -> bool {

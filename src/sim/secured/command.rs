@@ -19,13 +19,21 @@
 //! associated data (the bearer's header in front of the packet, or the
 //! applet channel's binding, see `sim::applet::binding`), CPL, CHL, SPI,
 //! KIc, KID, TAR, CNTR, PCNTR, the secured data and the padding. Ciphering
-//! covers CNTR through the padding, a whole number of AES blocks.
+//! covers CNTR through the padding, a whole number of cipher blocks (16
+//! octets for AES, 8 for DES).
+//!
+//! [`CommandPacket::seal`] and [`CommandPacketView::open`] take an AES
+//! [`KeySet`] and check the KIc/KID codings and key versions against it;
+//! the `*_with` variants take [`PacketKeys`] of any implemented algorithm
+//! (AES, DES, triple DES) for the operator tools.
 
-use super::SecuredError;
-use super::algorithm::{Kic, Kid};
+use super::algorithm::{Kic, KicAlgorithm, Kid};
 use super::counter::Counter;
 use super::crypto::{self, CMAC_CHECKSUM_LEN};
+use super::des;
 use super::spi::{ChecksumKind, Spi};
+use super::suite::{ChecksumKey, CipheringKey, PacketCipher, PacketKeys, PacketMac};
+use super::{Opened, SecuredError};
 use crate::sim::ids::{Kvn, Tar};
 use crate::sim::keys::KeySet;
 
@@ -92,8 +100,26 @@ impl CommandPacket {
         } else {
             None
         };
-        let padding =
-            if cipher_key.is_some() { crypto::padding_for(6 + cc_len + self.data.len()) } else { 0 };
+        self.seal_inner(cipher_key, (cc_len > 0).then_some(&keys.kid), aad)
+    }
+
+    /// Like [`CommandPacket::seal`] with keys of any implemented algorithm
+    /// (AES or DES, [`PacketKeys`]). The KIc and KID octets are written as
+    /// they are and not checked against the keys' algorithms: the caller
+    /// resolved them ([`PacketKeys::resolve`]).
+    pub fn seal_with(&self, keys: &PacketKeys, aad: &[u8]) -> Result<Vec<u8>, SecuredError> {
+        let (cipher, mac) = select(self.spi, keys)?;
+        self.seal_inner(cipher, mac, aad)
+    }
+
+    fn seal_inner<C: PacketCipher, M: PacketMac>(
+        &self,
+        cipher_key: Option<&C>,
+        mac_key: Option<&M>,
+        aad: &[u8],
+    ) -> Result<Vec<u8>, SecuredError> {
+        let cc_len = mac_key.map_or(0, PacketMac::mac_len);
+        let padding = cipher_key.map_or(0, |c| c.padding_for(6 + cc_len + self.data.len()));
         let total = FIXED_LEN + cc_len + self.data.len() + padding;
         let cpl = u16::try_from(total - 2).map_err(|_| SecuredError::TooLong { len: total })?;
         let mut out = Vec::with_capacity(total);
@@ -108,12 +134,12 @@ impl CommandPacket {
         out.resize(cc_at + cc_len, 0);
         out.extend_from_slice(&self.data);
         out.resize(total, 0);
-        if cc_len > 0 {
-            let cc = crypto::checksum(&keys.kid, &[aad, &out[..cc_at], &out[cc_at + cc_len..]]);
-            out[cc_at..cc_at + cc_len].copy_from_slice(&cc);
+        if let Some(mac) = mac_key {
+            let cc = mac.mac(&[aad, &out[..cc_at], &out[cc_at + cc_len..]])?;
+            out[cc_at..cc_at + cc_len].copy_from_slice(&cc[..cc_len]);
         }
         if let Some(key) = cipher_key {
-            crypto::cbc_encrypt(key, &mut out[CIPHER_START..])?;
+            key.encrypt_in_place(&mut out[CIPHER_START..])?;
         }
         Ok(out)
     }
@@ -122,6 +148,32 @@ impl CommandPacket {
     pub fn open(bytes: &[u8], keys: &KeySet, aad: &[u8]) -> Result<Self, SecuredError> {
         CommandPacketView::parse(bytes)?.open(keys, aad)
     }
+}
+
+/// The keys a packet's SPI needs out of `keys`: ciphering only when it is
+/// ciphered, checksum only for a CC; RC and DS are refused.
+pub(crate) fn select(
+    spi: Spi,
+    keys: &PacketKeys,
+) -> Result<(Option<&CipheringKey>, Option<&ChecksumKey>), SecuredError> {
+    select_parts(spi.checksum, spi.ciphered, keys)
+}
+
+/// [`select`] from the checksum kind and the ciphering flag.
+pub(crate) fn select_parts(
+    checksum: ChecksumKind,
+    ciphered: bool,
+    keys: &PacketKeys,
+) -> Result<(Option<&CipheringKey>, Option<&ChecksumKey>), SecuredError> {
+    let mac = match checksum {
+        ChecksumKind::None => None,
+        ChecksumKind::Cryptographic => Some(keys.checksum.as_ref().ok_or(SecuredError::NoChecksumKey)?),
+        ChecksumKind::Redundancy => return Err(SecuredError::UnsupportedAlgorithm("redundancy check")),
+        ChecksumKind::Signature => return Err(SecuredError::UnsupportedAlgorithm("digital signature")),
+    };
+    let cipher =
+        if ciphered { Some(keys.ciphering.as_ref().ok_or(SecuredError::NoCipheringKey)?) } else { None };
+    Ok((cipher, mac))
 }
 
 /// A command packet split at its clear header: what can be read before
@@ -162,7 +214,7 @@ impl<'a> CommandPacketView<'a> {
         }
         let spi = Spi::decode([s0, s1])?;
         let sealed = bytes.len() - CIPHER_START;
-        if spi.ciphered && sealed % crypto::AES_BLOCK_LEN != 0 {
+        if spi.ciphered && sealed % block_hint(Kic(kic)) != 0 {
             return Err(SecuredError::CipherLength { len: sealed });
         }
         Ok(Self { spi, kic: Kic(kic), kid: Kid(kid), tar: Tar([t0, t1, t2]), header_len: chl, bytes })
@@ -202,36 +254,75 @@ impl<'a> CommandPacketView<'a> {
         if cc_len > 0 {
             check_version(self.kid.key_version(), keys)?;
         }
-        let mut sealed = self.bytes[CIPHER_START..].to_vec();
-        if self.spi.ciphered {
+        let cipher_key = if self.spi.ciphered {
             self.kic.require_aes_cbc()?;
             check_version(self.kic.key_version(), keys)?;
-            let key = keys.kic.as_ref().ok_or(SecuredError::NoCipheringKey)?;
-            crypto::cbc_decrypt(key, &mut sealed)?;
+            Some(keys.kic.as_ref().ok_or(SecuredError::NoCipheringKey)?)
+        } else {
+            None
+        };
+        self.open_inner(cipher_key, (cc_len > 0).then_some(&keys.kid), aad).map(|o| o.packet)
+    }
+
+    /// Like [`CommandPacketView::open`] with keys of any implemented
+    /// algorithm, also giving PCNTR and the checksum (for the tools). A DES
+    /// CBC-MAC may be truncated by CHL to 4 to 8 octets.
+    pub fn open_with(&self, keys: &PacketKeys, aad: &[u8]) -> Result<Opened<CommandPacket>, SecuredError> {
+        let (cipher, mac) = select(self.spi, keys)?;
+        self.open_inner(cipher, mac, aad)
+    }
+
+    fn open_inner<C: PacketCipher, M: PacketMac>(
+        &self,
+        cipher_key: Option<&C>,
+        mac_key: Option<&M>,
+        aad: &[u8],
+    ) -> Result<Opened<CommandPacket>, SecuredError> {
+        let cc_len = self.checksum_len();
+        let expected = mac_key.map_or(0, PacketMac::mac_len);
+        if !mac_key.map_or(cc_len == 0, |m| m.accepts_mac_len(cc_len)) {
+            return Err(SecuredError::ChecksumLength { got: cc_len, expected });
+        }
+        let mut sealed = self.bytes[CIPHER_START..].to_vec();
+        if let Some(key) = cipher_key {
+            key.decrypt_in_place(&mut sealed)?;
         }
         // parse() made sure the header fits: sealed holds CNTR, PCNTR and CC.
         let (head, rest) = sealed.split_at(6 + cc_len);
         let (counter_pcntr, cc) = head.split_at(6);
-        if cc_len > 0 {
-            crypto::verify_checksum(&keys.kid, &[aad, &self.bytes[..CIPHER_START], counter_pcntr, rest], cc)?;
+        if let Some(mac) = mac_key {
+            mac.verify_mac(&[aad, &self.bytes[..CIPHER_START], counter_pcntr, rest], cc)?;
         }
         let mut cntr = [0; 5];
         cntr.copy_from_slice(&counter_pcntr[..5]);
         let pcntr = counter_pcntr[5];
         let pad = usize::from(pcntr);
-        let pad_ok =
-            if self.spi.ciphered { pad < crypto::AES_BLOCK_LEN && pad <= rest.len() } else { pad == 0 };
+        let pad_ok = cipher_key.map_or(pad == 0, |c| pad < c.cipher_block_len() && pad <= rest.len());
         if !pad_ok {
             return Err(SecuredError::Padding { pcntr });
         }
-        Ok(CommandPacket {
-            spi: self.spi,
-            kic: self.kic,
-            kid: self.kid,
-            tar: self.tar,
-            counter: Counter::from_octets(cntr),
-            data: rest[..rest.len() - pad].to_vec(),
+        Ok(Opened {
+            packet: CommandPacket {
+                spi: self.spi,
+                kic: self.kic,
+                kid: self.kid,
+                tar: self.tar,
+                counter: Counter::from_octets(cntr),
+                data: rest[..rest.len() - pad].to_vec(),
+            },
+            padding: pcntr,
+            checksum: cc.to_vec(),
         })
+    }
+}
+
+/// The block length a ciphered packet under `kic` must be a multiple of
+/// before any key is known: 8 for the DES family and for codings whose
+/// algorithm a tool may force (implicit, proprietary), 16 for AES.
+pub(crate) const fn block_hint(kic: Kic) -> usize {
+    match kic.algorithm() {
+        KicAlgorithm::AesCbc | KicAlgorithm::AesReserved(_) => crypto::AES_BLOCK_LEN,
+        _ => des::DES_BLOCK_LEN,
     }
 }
 
@@ -240,6 +331,10 @@ mod tests {
     use super::*;
     use crate::sim::keys::AesKey;
     use crate::sim::secured::spi::{CounterMode, PorRequest};
+
+    fn keys_1() -> KeySet {
+        keys(1)
+    }
 
     fn keys(kvn: u8) -> KeySet {
         KeySet {
@@ -362,5 +457,108 @@ mod tests {
             Some(SecuredError::CipherLength { len: cut.len() - 10 })
         );
         assert_eq!(CommandPacketView::parse(&ciphered).map(|v| v.key_version()), Ok(Kvn::new(1).ok()));
+    }
+
+    fn des_keys(mode: crate::sim::secured::DesMode) -> PacketKeys {
+        let kic = crate::sim::keys::DesKey::new(&vec![0x31; des::key_len(mode)]).unwrap();
+        let kid_mode =
+            if mode == crate::sim::secured::DesMode::Ecb { crate::sim::secured::DesMode::Cbc } else { mode };
+        let kid = crate::sim::keys::DesKey::new(&vec![0x42; des::key_len(kid_mode)]).unwrap();
+        PacketKeys {
+            ciphering: Some(CipheringKey::Des(mode, kic)),
+            checksum: Some(ChecksumKey::DesCbcMac(kid_mode, kid)),
+        }
+    }
+
+    #[test]
+    fn seal_with_aes_packet_keys_is_seal_with_the_key_set() {
+        let k = keys(1);
+        for p in [packet(false, 7), packet(true, 0), packet(true, 33)] {
+            let wire = p.seal(&k, b"aad").unwrap();
+            assert_eq!(p.seal_with(&PacketKeys::from_key_set(&k), b"aad").unwrap(), wire);
+            let opened =
+                CommandPacketView::parse(&wire).unwrap().open_with(&PacketKeys::from_key_set(&k), b"aad");
+            let opened = opened.unwrap();
+            assert_eq!(opened.packet, p);
+            assert_eq!(
+                usize::from(opened.padding),
+                if p.spi.ciphered { (16 - (14 + p.data.len()) % 16) % 16 } else { 0 }
+            );
+            assert_eq!(opened.checksum.len(), 8);
+        }
+    }
+
+    #[test]
+    fn des_modes_round_trip_pad_to_eight_and_detect_tampering() {
+        use crate::sim::secured::{DesMode, KicAlgorithm, KidAlgorithm};
+        for mode in [DesMode::Cbc, DesMode::TripleDes2Key, DesMode::TripleDes3Key, DesMode::Ecb] {
+            let keys = des_keys(mode);
+            let kid_mode = if mode == DesMode::Ecb { DesMode::Cbc } else { mode };
+            for (ciphered, len) in [(true, 0), (true, 1), (true, 2), (true, 10), (false, 5)] {
+                let mut p = packet(ciphered, len);
+                p.kic = Kic::new(KicAlgorithm::Des(mode), 1);
+                p.kid = Kid::new(KidAlgorithm::Des(kid_mode), 1);
+                let wire = p.seal_with(&keys, b"x").unwrap();
+                if ciphered {
+                    assert_eq!((wire.len() - CIPHER_START) % 8, 0, "{mode:?}");
+                }
+                let view = CommandPacketView::parse(&wire).unwrap();
+                let opened = view.open_with(&keys, b"x").unwrap();
+                assert_eq!(opened.packet, p, "{mode:?} {len}");
+                let mut t = wire.clone();
+                let last = t.len() - 1;
+                t[last] ^= 4;
+                let tampered = CommandPacketView::parse(&t).unwrap().open_with(&keys, b"x");
+                assert!(
+                    matches!(tampered, Err(SecuredError::Checksum | SecuredError::Padding { .. })),
+                    "{mode:?}"
+                );
+                assert_eq!(view.open_with(&keys, b"y").err(), Some(SecuredError::Checksum));
+                // The AES path refuses the DES codings.
+                assert!(matches!(view.open(&keys_1(), b"x"), Err(SecuredError::UnsupportedAlgorithm(_))));
+            }
+        }
+        // A 2-octet datum with a DES CBC-MAC, ciphered: 6 + 8 + 2 = 16, no padding, and the
+        // ciphered part is 16 octets; with 10 octets it is 24, not a multiple of 16.
+        let mut p = packet(true, 10);
+        p.kic = Kic::new(KicAlgorithm::Des(DesMode::Cbc), 1);
+        p.kid = Kid::new(KidAlgorithm::Des(DesMode::Cbc), 1);
+        let wire = p.seal_with(&des_keys(DesMode::Cbc), b"").unwrap();
+        assert_eq!(wire.len() - CIPHER_START, 24);
+        // No checksum key for a CC, no ciphering key for a ciphered packet.
+        let none = PacketKeys::default();
+        assert_eq!(p.seal_with(&none, b""), Err(SecuredError::NoChecksumKey));
+        let only_mac = PacketKeys { ciphering: None, ..des_keys(DesMode::Cbc) };
+        assert_eq!(p.seal_with(&only_mac, b""), Err(SecuredError::NoCipheringKey));
+    }
+
+    #[test]
+    fn a_truncated_des_cbc_mac_verifies_and_an_aes_one_does_not() {
+        use crate::sim::secured::{DesMode, KicAlgorithm, KidAlgorithm};
+        let keys = des_keys(DesMode::Cbc);
+        let mut p = packet(false, 3);
+        p.kic = Kic::new(KicAlgorithm::Des(DesMode::Cbc), 1);
+        p.kid = Kid::new(KidAlgorithm::Des(DesMode::Cbc), 1);
+        let wire = p.seal_with(&keys, b"").unwrap();
+        // Drop the last 4 CC octets: CPL and CHL shrink by 4; the MAC input
+        // is unchanged but for CPL and CHL, so recompute over the new header.
+        let mut short = wire[..FIXED_LEN + 4].to_vec();
+        short.extend_from_slice(&wire[FIXED_LEN + 8..]);
+        short[1] -= 4;
+        short[2] -= 4;
+        let mac = keys
+            .checksum
+            .as_ref()
+            .unwrap()
+            .compute(&[b"", &short[..FIXED_LEN], &short[FIXED_LEN + 4..]])
+            .unwrap();
+        short[FIXED_LEN..FIXED_LEN + 4].copy_from_slice(&mac[..4]);
+        let opened = CommandPacketView::parse(&short).unwrap().open_with(&keys, b"").unwrap();
+        assert_eq!((opened.packet, opened.checksum), (p, mac[..4].to_vec()));
+        let aes = PacketKeys::from_key_set(&keys_1());
+        assert_eq!(
+            CommandPacketView::parse(&short).unwrap().open_with(&aes, b"").err(),
+            Some(SecuredError::ChecksumLength { got: 4, expected: 8 })
+        );
     }
 }

@@ -7,13 +7,18 @@
 //! - [`counter`]: the 5-octet CNTR and the replay decision (5.1.1).
 //! - [`status`]: the response status codes of a PoR (5.2).
 //! - [`crypto`]: AES-CMAC checksums and AES-CBC ciphering with padding.
+//! - [`des`]: DES and triple DES ciphering and CBC-MAC checksums.
+//! - [`suite`]: keys paired with their algorithms ([`PacketKeys`]).
 //! - [`command`]: the command packet (5.1).
 //! - [`response`]: the response packet (5.2).
 //!
-//! simgate implements the AES algorithms (KIc AES-CBC, KID AES-CMAC). The
-//! DES and 3DES codings are decoded and named, so tools can print them, but
-//! a packet using them is refused with [`SecuredError::UnsupportedAlgorithm`]
-//! when it has to be verified or built. RC and DS checksums likewise.
+//! The applet channel and the OTA wake-up use AES (KIc AES-CBC, KID
+//! AES-CMAC) with a [`crate::sim::KeySet`]: `seal` and `open` refuse other
+//! codings with [`SecuredError::UnsupportedAlgorithm`]. The operator tools
+//! also read and build the DES codings (DES CBC and ECB, triple DES with two
+//! or three keys in outer CBC, and the DES CBC-MACs) through `seal_with`
+//! and `open_with` and a [`PacketKeys`]. RC and DS checksums are refused
+//! everywhere.
 //!
 //! Everything here is pure: bytes and keys in, bytes or a typed error out.
 
@@ -21,9 +26,11 @@ pub mod algorithm;
 pub mod command;
 pub mod counter;
 pub mod crypto;
+pub mod des;
 pub mod response;
 pub mod spi;
 pub mod status;
+pub mod suite;
 
 pub use algorithm::{DesMode, Kic, KicAlgorithm, Kid, KidAlgorithm};
 pub use command::{CommandPacket, CommandPacketView};
@@ -32,6 +39,19 @@ pub use crypto::{AES_BLOCK_LEN, CMAC_CHECKSUM_LEN};
 pub use response::{PorSecurity, ResponsePacket, ResponsePacketView};
 pub use spi::{ChecksumKind, CounterMode, PorRequest, Spi};
 pub use status::ResponseStatus;
+pub use suite::{ChecksumKey, CipheringKey, PacketKeys, SuiteError};
+
+/// A packet opened by `open_with`, with the octets a tool shows that the
+/// packet itself drops: the padding counter and the checksum received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opened<T> {
+    /// The packet in the clear, padding removed.
+    pub packet: T,
+    /// PCNTR: padding octets that were at the end of the data.
+    pub padding: u8,
+    /// The RC/CC/DS field as received (deciphered), empty when none.
+    pub checksum: Vec<u8>,
+}
 
 /// Why a secured packet could not be parsed, built, deciphered or verified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -84,6 +104,9 @@ pub enum SecuredError {
     /// Ciphering is asked for but the key set has no KIc key.
     #[error("ciphering requested but the key set has no ciphering key")]
     NoCipheringKey,
+    /// A cryptographic checksum is asked for but no KID key was given.
+    #[error("cryptographic checksum requested but no checksum key was given")]
+    NoChecksumKey,
     /// The ciphered part is not a whole number of cipher blocks.
     #[error("ciphered part of {len} octets is not a multiple of the block length")]
     CipherLength {

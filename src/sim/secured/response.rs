@@ -16,14 +16,17 @@
 //! in its second octet ([`PorSecurity`]), with the command's KIc and KID.
 //! The checksum covers the associated data, RPL, RHL, TAR, CNTR, PCNTR,
 //! the status code, the data and the padding.
+//!
+//! `seal` and `open` take an AES [`KeySet`]; `seal_with` and `open_with`
+//! take [`PacketKeys`] of any implemented algorithm (AES, DES, triple DES).
 
-use super::SecuredError;
 use super::algorithm::{Kic, Kid};
-use super::command::{check_version, checksum_len};
+use super::command::{check_version, checksum_len, select_parts};
 use super::counter::Counter;
-use super::crypto;
 use super::spi::{ChecksumKind, Spi};
 use super::status::ResponseStatus;
+use super::suite::{PacketCipher, PacketKeys, PacketMac};
+use super::{Opened, SecuredError};
 use crate::sim::ids::Tar;
 use crate::sim::keys::KeySet;
 
@@ -81,8 +84,29 @@ impl ResponsePacket {
         } else {
             None
         };
-        let padding =
-            if cipher_key.is_some() { crypto::padding_for(7 + cc_len + self.data.len()) } else { 0 };
+        self.seal_inner(cipher_key, (cc_len > 0).then_some(&keys.kid), aad)
+    }
+
+    /// Like [`ResponsePacket::seal`] with keys of any implemented
+    /// algorithm; `security.kic` and `security.kid` are not looked at.
+    pub fn seal_with(
+        &self,
+        security: &PorSecurity,
+        keys: &PacketKeys,
+        aad: &[u8],
+    ) -> Result<Vec<u8>, SecuredError> {
+        let (cipher, mac) = select_parts(security.checksum, security.ciphered, keys)?;
+        self.seal_inner(cipher, mac, aad)
+    }
+
+    fn seal_inner<C: PacketCipher, M: PacketMac>(
+        &self,
+        cipher_key: Option<&C>,
+        mac_key: Option<&M>,
+        aad: &[u8],
+    ) -> Result<Vec<u8>, SecuredError> {
+        let cc_len = mac_key.map_or(0, PacketMac::mac_len);
+        let padding = cipher_key.map_or(0, |c| c.padding_for(7 + cc_len + self.data.len()));
         let total = FIXED_LEN + cc_len + self.data.len() + padding;
         let rpl = u16::try_from(total - 2).map_err(|_| SecuredError::TooLong { len: total })?;
         let mut out = Vec::with_capacity(total);
@@ -96,12 +120,12 @@ impl ResponsePacket {
         out.resize(cc_at + cc_len, 0);
         out.extend_from_slice(&self.data);
         out.resize(total, 0);
-        if cc_len > 0 {
-            let cc = crypto::checksum(&keys.kid, &[aad, &out[..cc_at], &out[cc_at + cc_len..]]);
-            out[cc_at..cc_at + cc_len].copy_from_slice(&cc);
+        if let Some(mac) = mac_key {
+            let cc = mac.mac(&[aad, &out[..cc_at], &out[cc_at + cc_len..]])?;
+            out[cc_at..cc_at + cc_len].copy_from_slice(&cc[..cc_len]);
         }
         if let Some(key) = cipher_key {
-            crypto::cbc_encrypt(key, &mut out[CIPHER_START..])?;
+            key.encrypt_in_place(&mut out[CIPHER_START..])?;
         }
         Ok(out)
     }
@@ -157,32 +181,66 @@ impl<'a> ResponsePacketView<'a> {
         if cc_len > 0 {
             check_version(security.kid.key_version(), keys)?;
         }
-        let mut sealed = self.bytes[CIPHER_START..].to_vec();
-        if security.ciphered {
+        let cipher_key = if security.ciphered {
             security.kic.require_aes_cbc()?;
             check_version(security.kic.key_version(), keys)?;
-            let key = keys.kic.as_ref().ok_or(SecuredError::NoCipheringKey)?;
-            crypto::cbc_decrypt(key, &mut sealed)?;
+            Some(keys.kic.as_ref().ok_or(SecuredError::NoCipheringKey)?)
+        } else {
+            None
+        };
+        self.open_inner(cipher_key, (cc_len > 0).then_some(&keys.kid), aad).map(|o| o.packet)
+    }
+
+    /// Like [`ResponsePacketView::open`] with keys of any implemented
+    /// algorithm, also giving PCNTR and the checksum (for the tools);
+    /// `security.kic` and `security.kid` are not looked at.
+    pub fn open_with(
+        &self,
+        security: &PorSecurity,
+        keys: &PacketKeys,
+        aad: &[u8],
+    ) -> Result<Opened<ResponsePacket>, SecuredError> {
+        let (cipher, mac) = select_parts(security.checksum, security.ciphered, keys)?;
+        self.open_inner(cipher, mac, aad)
+    }
+
+    fn open_inner<C: PacketCipher, M: PacketMac>(
+        &self,
+        cipher_key: Option<&C>,
+        mac_key: Option<&M>,
+        aad: &[u8],
+    ) -> Result<Opened<ResponsePacket>, SecuredError> {
+        let cc_len = self.checksum_len();
+        let expected = mac_key.map_or(0, PacketMac::mac_len);
+        if !mac_key.map_or(cc_len == 0, |m| m.accepts_mac_len(cc_len)) {
+            return Err(SecuredError::ChecksumLength { got: cc_len, expected });
+        }
+        let mut sealed = self.bytes[CIPHER_START..].to_vec();
+        if let Some(key) = cipher_key {
+            key.decrypt_in_place(&mut sealed)?;
         }
         let (head, rest) = sealed.split_at(7 + cc_len);
         let (fields, cc) = head.split_at(7);
-        if cc_len > 0 {
-            crypto::verify_checksum(&keys.kid, &[aad, &self.bytes[..CIPHER_START], fields, rest], cc)?;
+        if let Some(mac) = mac_key {
+            mac.verify_mac(&[aad, &self.bytes[..CIPHER_START], fields, rest], cc)?;
         }
         let mut cntr = [0; 5];
         cntr.copy_from_slice(&fields[..5]);
         let (pcntr, status) = (fields[5], fields[6]);
         let pad = usize::from(pcntr);
-        let pad_ok =
-            if security.ciphered { pad < crypto::AES_BLOCK_LEN && pad <= rest.len() } else { pad == 0 };
+        let pad_ok = cipher_key.map_or(pad == 0, |c| pad < c.cipher_block_len() && pad <= rest.len());
         if !pad_ok {
             return Err(SecuredError::Padding { pcntr });
         }
-        Ok(ResponsePacket {
-            tar: self.tar,
-            counter: Counter::from_octets(cntr),
-            status: ResponseStatus::from_octet(status),
-            data: rest[..rest.len() - pad].to_vec(),
+        Ok(Opened {
+            packet: ResponsePacket {
+                tar: self.tar,
+                counter: Counter::from_octets(cntr),
+                status: ResponseStatus::from_octet(status),
+                data: rest[..rest.len() - pad].to_vec(),
+            },
+            padding: pcntr,
+            checksum: cc.to_vec(),
         })
     }
 }
@@ -260,6 +318,32 @@ mod tests {
         assert_eq!(
             view.open(&security(ChecksumKind::Cryptographic, false), &k, b""),
             Err(SecuredError::ChecksumLength { got: 0, expected: 8 })
+        );
+    }
+
+    #[test]
+    fn triple_des_por_round_trips_with_packet_keys() {
+        use crate::sim::keys::DesKey;
+        use crate::sim::secured::{ChecksumKey, CipheringKey, DesMode};
+        let keys = PacketKeys {
+            ciphering: Some(CipheringKey::Des(DesMode::TripleDes2Key, DesKey::new(&[5; 16]).unwrap())),
+            checksum: Some(ChecksumKey::DesCbcMac(DesMode::TripleDes3Key, DesKey::new(&[6; 24]).unwrap())),
+        };
+        let p = ResponsePacket {
+            tar: Tar([1, 2, 3]),
+            counter: Counter::new(9).unwrap(),
+            status: ResponseStatus::CounterLow,
+            data: vec![1, 2, 3],
+        };
+        let sec = security(ChecksumKind::Cryptographic, true);
+        let wire = p.seal_with(&sec, &keys, b"r").unwrap();
+        // 7 + 8 + 3 = 18 octets ciphered, padded to 24 (DES blocks).
+        assert_eq!(wire.len() - CIPHER_START, 24);
+        let opened = ResponsePacketView::parse(&wire).unwrap().open_with(&sec, &keys, b"r").unwrap();
+        assert_eq!((opened.packet, opened.padding), (p, 6));
+        assert_eq!(
+            ResponsePacketView::parse(&wire).unwrap().open_with(&sec, &keys, b"s").err(),
+            Some(SecuredError::Checksum)
         );
     }
 }
