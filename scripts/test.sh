@@ -24,6 +24,8 @@ cargo fmt --all -- --check
 
 step "protocol code builds without backends"
 cargo check --locked --lib --no-default-features
+# The benchmarks build the binary with the server feature alone.
+cargo check --locked --no-default-features --features server --bin simgate --example applet_listener
 
 step "cargo clippy"
 cargo clippy --locked --all-targets -- -D warnings

@@ -8,7 +8,6 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use std::future::Future;
-use std::time::Duration;
 use tokio::time::{Instant, MissedTickBehavior};
 
 /// A backend that can be asked whether it is usable.
@@ -106,6 +105,7 @@ pub fn spawn_monitor<P: Probe>(
 }
 
 /// Keeps error texts to one short line for `/health` reasons.
+#[cfg(any(feature = "mongo", feature = "redis"))]
 pub(crate) fn short_reason(err: impl std::fmt::Display) -> String {
     const MAX: usize = 160;
     let text = err.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
@@ -120,6 +120,7 @@ pub(crate) fn short_reason(err: impl std::fmt::Display) -> String {
 }
 
 /// Upper bound for any single connect attempt made by a check.
-pub(crate) fn connect_timeout(settings: &HealthSettings) -> Duration {
+#[cfg(any(feature = "mongo", feature = "redis"))]
+pub(crate) fn connect_timeout(settings: &HealthSettings) -> std::time::Duration {
     settings.check_timeout
 }

@@ -372,6 +372,7 @@ mod registry {
     }
 
     /// The keys of a SIM's credentials, as the packet code takes them.
+    #[cfg(feature = "mongo")]
     pub(crate) fn keys_of(credentials: &crate::sim::registry::SimCredentials) -> PacketKeys {
         PacketKeys::from_key_set(&credentials.keys)
     }
@@ -424,7 +425,7 @@ mod registry {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "mongo"))]
 mod tests {
     //! The registry adapter without MongoDB: credentials as the registry
     //! returns them open the packets sealed under their key set, and the
