@@ -32,6 +32,7 @@ cargo clippy --locked --all-targets -- -D warnings
 
 # The comparison's ESME drivers are a package of their own (scripts/bench-compare.sh);
 # linting them here keeps them building as simgate's protocol API changes.
+# A new dependency of simgate's protocol code needs `cargo update -w` there.
 step "bench drivers (benches/peers)"
 (cd benches/peers && CARGO_TARGET_DIR="${CARGO_TARGET_DIR}-peers" cargo clippy --locked --all-targets -- -D warnings)
 
