@@ -55,8 +55,10 @@ pub struct GenerateArgs {
 /// Flags of `simgate applet-sim run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The applet endpoint to connect to (the only address used).
-    #[arg(long)]
+    /// The applet endpoint to connect to, `IP:PORT` or `HOST:PORT` (a
+    /// name is resolved once at start, as a compose service name needs;
+    /// real applets dial an IP literal). Only its first address is used.
+    #[arg(long, value_parser = resolve_target)]
     pub target: SocketAddr,
     /// The SIM set (from `generate`, or an import file).
     #[arg(long)]
@@ -148,6 +150,18 @@ fn generate(args: &GenerateArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// `--target`: an address, or a name resolved once.
+fn resolve_target(text: &str) -> Result<SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    if let Ok(addr) = text.parse() {
+        return Ok(addr);
+    }
+    text.to_socket_addrs()
+        .map_err(|e| format!("{text:?}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{text:?}: the name has no address"))
+}
+
 /// Builds the swarm's settings from the flags and the SIM set.
 pub fn build_config(args: &RunArgs) -> Result<SwarmConfig, String> {
     let sims = simset::read_file(&args.sims).map_err(|e| format!("{}: {e}", args.sims.display()))?;
@@ -232,6 +246,11 @@ mod tests {
         assert!(with(&["--misbehave", "replay:0.5", "--misbehave", "storm:0.1"]).is_ok());
         assert!(with(&["--misbehave", "shout:0.5"]).is_err());
         assert!(with(&["--rate", "fast"]).is_err());
+        // A name is resolved once (compose service names); an empty one is refused.
+        let named = ["simgate", "applet-sim", "run", "--target", "localhost:9506", "--sims", "s.csv"];
+        assert!(Cli::try_parse_from(named).is_ok());
+        let bad = ["simgate", "applet-sim", "run", "--target", "no-port", "--sims", "s.csv"];
+        assert!(Cli::try_parse_from(bad).is_err());
         assert!(
             Cli::try_parse_from([
                 "simgate",
