@@ -4,18 +4,13 @@
 //! JSON, 64 command line at fault), on the fixtures of proto-fixtures/ota/.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{Read, Write};
+mod support;
+
+use support::tool::ToolRun as Run;
+
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
 
 /// Runs `simgate args...` with `stdin` and no environment, killed after 30 s.
 fn simgate(args: &[&str], stdin: &str) -> Run {
@@ -24,45 +19,7 @@ fn simgate(args: &[&str], stdin: &str) -> Run {
 
 /// [`simgate`] with these environment variables only.
 fn simgate_env(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_simgate"))
-        .args(args)
-        .env_clear()
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    let stdin = stdin.to_owned();
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(stdin.as_bytes());
-    });
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        out.read_to_string(&mut s).unwrap();
-        s
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        err.read_to_string(&mut s).unwrap();
-        s
-    });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            child.kill().unwrap();
-            panic!("simgate {args:?} still running after 30 s");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    writer.join().unwrap();
-    Run { code: status.code(), stdout: reader.join().unwrap(), stderr: err_reader.join().unwrap() }
+    support::tool::run(args, stdin, env)
 }
 
 fn fixture(name: &str) -> String {

@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod broker;
+pub mod tool;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};

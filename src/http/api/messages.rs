@@ -5,6 +5,7 @@
 //! idempotency key gets the first message's answer. Bad requests get 400
 //! with `{"error": ..., "field": ...}`, unknown ids 404.
 
+use super::problem::error;
 use crate::sms::command::{AcceptError, MtAcceptor};
 use crate::sms::mt::MtRequest;
 use crate::store::{MessageId, MessageRecord};
@@ -20,14 +21,6 @@ use serde_json::json;
 pub struct MessagesApi {
     /// The accept path, shared with the MT command topic.
     pub acceptor: MtAcceptor,
-}
-
-fn error(status: StatusCode, message: &str, field: Option<&str>) -> Response {
-    let mut body = json!({ "error": message });
-    if let Some(field) = field {
-        body["field"] = json!(field);
-    }
-    (status, Json(body)).into_response()
 }
 
 /// `POST /v1/messages`.

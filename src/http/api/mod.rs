@@ -4,6 +4,8 @@ pub mod auth;
 #[cfg(all(feature = "kafka", feature = "mongo", feature = "redis"))]
 pub mod messages;
 #[cfg(all(feature = "kafka", feature = "mongo", feature = "redis"))]
+mod problem;
+#[cfg(all(feature = "kafka", feature = "mongo", feature = "redis"))]
 pub mod sims;
 
 pub use auth::{ApiKeys, require_key};

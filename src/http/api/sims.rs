@@ -8,6 +8,7 @@
 //! gets 404 (the API is authenticated, so saying so is fine), a suspended
 //! one 409; an unknown command id 404.
 
+use super::problem::error;
 use crate::sim::Iccid;
 use crate::sim::commands::request::encode_hex;
 use crate::sim::commands::{
@@ -32,14 +33,6 @@ pub struct SimCommandsApi {
     pub registry: SimRegistry,
     /// The bounds of a request.
     pub limits: CommandLimits,
-}
-
-fn error(status: StatusCode, message: &str, field: Option<&str>) -> Response {
-    let mut body = json!({ "error": message });
-    if let Some(field) = field {
-        body["field"] = json!(field);
-    }
-    (status, Json(body)).into_response()
 }
 
 fn unavailable(what: &str) -> Response {
