@@ -278,29 +278,17 @@ impl<'a> CommandPacketView<'a> {
         mac_key: Option<&M>,
         aad: &[u8],
     ) -> Result<Opened<CommandPacket>, SecuredError> {
-        let cc_len = self.checksum_len();
-        let expected = mac_key.map_or(0, PacketMac::mac_len);
-        if !mac_key.map_or(cc_len == 0, |m| m.accepts_mac_len(cc_len)) {
-            return Err(SecuredError::ChecksumLength { got: cc_len, expected });
-        }
-        let mut sealed = self.bytes[CIPHER_START..].to_vec();
-        if let Some(key) = cipher_key {
-            key.decrypt_in_place(&mut sealed)?;
-        }
-        // parse() made sure the header fits: sealed holds CNTR, PCNTR and CC.
-        let (head, rest) = sealed.split_at(6 + cc_len);
-        let (counter_pcntr, cc) = head.split_at(6);
-        if let Some(mac) = mac_key {
-            mac.verify_mac(&[aad, &self.bytes[..CIPHER_START], counter_pcntr, rest], cc)?;
-        }
+        let opened = unseal(
+            &self.bytes[..CIPHER_START],
+            &self.bytes[CIPHER_START..],
+            6,
+            self.checksum_len(),
+            cipher_key,
+            mac_key,
+            aad,
+        )?;
         let mut cntr = [0; 5];
-        cntr.copy_from_slice(&counter_pcntr[..5]);
-        let pcntr = counter_pcntr[5];
-        let pad = usize::from(pcntr);
-        let pad_ok = cipher_key.map_or(pad == 0, |c| pad < c.cipher_block_len() && pad <= rest.len());
-        if !pad_ok {
-            return Err(SecuredError::Padding { pcntr });
-        }
+        cntr.copy_from_slice(&opened.fields[..5]);
         Ok(Opened {
             packet: CommandPacket {
                 spi: self.spi,
@@ -308,12 +296,64 @@ impl<'a> CommandPacketView<'a> {
                 kid: self.kid,
                 tar: self.tar,
                 counter: Counter::from_octets(cntr),
-                data: rest[..rest.len() - pad].to_vec(),
+                data: opened.data,
             },
-            padding: pcntr,
-            checksum: cc.to_vec(),
+            padding: opened.pcntr,
+            checksum: opened.checksum,
         })
     }
+}
+
+/// The sealed part of a command or response packet, deciphered and
+/// verified: its fixed fields (CNTR, PCNTR and, in a response, the status),
+/// the checksum, and the secured data without its padding.
+pub(crate) struct Unsealed {
+    pub(crate) fields: Vec<u8>,
+    pub(crate) pcntr: u8,
+    pub(crate) checksum: Vec<u8>,
+    pub(crate) data: Vec<u8>,
+}
+
+/// Opens `sealed` (everything after the clear header `header`): checks the
+/// checksum length against the key, deciphers, verifies the checksum over
+/// `aad`, the header, the fixed fields and the data (TS 102 225 5.1), and
+/// checks PCNTR against the cipher's block. `fields_len` is 6 for a
+/// command (CNTR, PCNTR) and 7 for a response (and the status); the
+/// caller's parse made sure `sealed` holds the fields and `cc_len`.
+pub(crate) fn unseal<C: PacketCipher, M: PacketMac>(
+    header: &[u8],
+    sealed: &[u8],
+    fields_len: usize,
+    cc_len: usize,
+    cipher_key: Option<&C>,
+    mac_key: Option<&M>,
+    aad: &[u8],
+) -> Result<Unsealed, SecuredError> {
+    let expected = mac_key.map_or(0, PacketMac::mac_len);
+    if !mac_key.map_or(cc_len == 0, |m| m.accepts_mac_len(cc_len)) {
+        return Err(SecuredError::ChecksumLength { got: cc_len, expected });
+    }
+    let mut sealed = sealed.to_vec();
+    if let Some(key) = cipher_key {
+        key.decrypt_in_place(&mut sealed)?;
+    }
+    let (head, rest) = sealed.split_at(fields_len + cc_len);
+    let (fields, cc) = head.split_at(fields_len);
+    if let Some(mac) = mac_key {
+        mac.verify_mac(&[aad, header, fields, rest], cc)?;
+    }
+    let pcntr = fields[5];
+    let pad = usize::from(pcntr);
+    let pad_ok = cipher_key.map_or(pad == 0, |c| pad < c.cipher_block_len() && pad <= rest.len());
+    if !pad_ok {
+        return Err(SecuredError::Padding { pcntr });
+    }
+    Ok(Unsealed {
+        fields: fields.to_vec(),
+        pcntr,
+        checksum: cc.to_vec(),
+        data: rest[..rest.len() - pad].to_vec(),
+    })
 }
 
 /// The block length a ciphered packet under `kic` must be a multiple of

@@ -21,7 +21,7 @@
 //! take [`PacketKeys`] of any implemented algorithm (AES, DES, triple DES).
 
 use super::algorithm::{Kic, Kid};
-use super::command::{check_version, checksum_len, select_parts};
+use super::command::{check_version, checksum_len, select_parts, unseal};
 use super::counter::Counter;
 use super::spi::{ChecksumKind, Spi};
 use super::status::ResponseStatus;
@@ -210,37 +210,27 @@ impl<'a> ResponsePacketView<'a> {
         mac_key: Option<&M>,
         aad: &[u8],
     ) -> Result<Opened<ResponsePacket>, SecuredError> {
-        let cc_len = self.checksum_len();
-        let expected = mac_key.map_or(0, PacketMac::mac_len);
-        if !mac_key.map_or(cc_len == 0, |m| m.accepts_mac_len(cc_len)) {
-            return Err(SecuredError::ChecksumLength { got: cc_len, expected });
-        }
-        let mut sealed = self.bytes[CIPHER_START..].to_vec();
-        if let Some(key) = cipher_key {
-            key.decrypt_in_place(&mut sealed)?;
-        }
-        let (head, rest) = sealed.split_at(7 + cc_len);
-        let (fields, cc) = head.split_at(7);
-        if let Some(mac) = mac_key {
-            mac.verify_mac(&[aad, &self.bytes[..CIPHER_START], fields, rest], cc)?;
-        }
+        let opened = unseal(
+            &self.bytes[..CIPHER_START],
+            &self.bytes[CIPHER_START..],
+            7,
+            self.checksum_len(),
+            cipher_key,
+            mac_key,
+            aad,
+        )?;
         let mut cntr = [0; 5];
-        cntr.copy_from_slice(&fields[..5]);
-        let (pcntr, status) = (fields[5], fields[6]);
-        let pad = usize::from(pcntr);
-        let pad_ok = cipher_key.map_or(pad == 0, |c| pad < c.cipher_block_len() && pad <= rest.len());
-        if !pad_ok {
-            return Err(SecuredError::Padding { pcntr });
-        }
+        cntr.copy_from_slice(&opened.fields[..5]);
+        let status = opened.fields[6];
         Ok(Opened {
             packet: ResponsePacket {
                 tar: self.tar,
                 counter: Counter::from_octets(cntr),
                 status: ResponseStatus::from_octet(status),
-                data: rest[..rest.len() - pad].to_vec(),
+                data: opened.data,
             },
-            padding: pcntr,
-            checksum: cc.to_vec(),
+            padding: opened.pcntr,
+            checksum: opened.checksum,
         })
     }
 }
