@@ -227,10 +227,13 @@ async fn replayed_counters_and_garbage_are_refused_by_the_gateway() {
             count(l, CloseReason::ReplayedCounter) >= 2 && count(l, CloseReason::ProtocolError) >= 2
         })
         .await;
-    wait_stats(&swarm, "the applets to see the refusals and reconnect", |s| {
+    // Waits for the reconnected sessions to open too: a reconnect is
+    // counted when it starts, its opening a round trip later.
+    wait_stats(&swarm, "the applets to see the refusals, reconnect and open again", |s| {
         s.closed_by_gateway.get("replayed_counter").copied().unwrap_or(0) >= 2
             && s.closed_by_gateway.get("protocol_error").copied().unwrap_or(0) >= 2
             && s.reconnects >= 4
+            && s.sessions_opened >= 8
     })
     .await;
     let summary = swarm.stop().await;
