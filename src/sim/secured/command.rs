@@ -118,30 +118,14 @@ impl CommandPacket {
         mac_key: Option<&M>,
         aad: &[u8],
     ) -> Result<Vec<u8>, SecuredError> {
-        let cc_len = mac_key.map_or(0, PacketMac::mac_len);
-        let padding = cipher_key.map_or(0, |c| c.padding_for(6 + cc_len + self.data.len()));
-        let total = FIXED_LEN + cc_len + self.data.len() + padding;
-        let cpl = u16::try_from(total - 2).map_err(|_| SecuredError::TooLong { len: total })?;
-        let mut out = Vec::with_capacity(total);
-        out.extend_from_slice(&cpl.to_be_bytes());
-        out.push((CHL_FIXED + cc_len) as u8);
-        out.extend_from_slice(&self.spi.encode());
-        out.extend_from_slice(&[self.kic.0, self.kid.0]);
-        out.extend_from_slice(&self.tar.0);
-        out.extend_from_slice(&self.counter.to_octets());
-        out.push(padding as u8);
-        let cc_at = out.len();
-        out.resize(cc_at + cc_len, 0);
-        out.extend_from_slice(&self.data);
-        out.resize(total, 0);
-        if let Some(mac) = mac_key {
-            let cc = mac.mac(&[aad, &out[..cc_at], &out[cc_at + cc_len..]])?;
-            out[cc_at..cc_at + cc_len].copy_from_slice(&cc[..cc_len]);
-        }
-        if let Some(key) = cipher_key {
-            key.encrypt_in_place(&mut out[CIPHER_START..])?;
-        }
-        Ok(out)
+        let mut clear = [0; CIPHER_START - 3];
+        clear[..2].copy_from_slice(&self.spi.encode());
+        clear[2] = self.kic.0;
+        clear[3] = self.kid.0;
+        clear[4..].copy_from_slice(&self.tar.0);
+        let mut fields = [0; 6];
+        fields[..5].copy_from_slice(&self.counter.to_octets());
+        seal(&clear, &fields, CHL_FIXED, &self.data, cipher_key, mac_key, aad)
     }
 
     /// Parses, deciphers and verifies `bytes` in one step.
@@ -302,6 +286,46 @@ impl<'a> CommandPacketView<'a> {
             checksum: opened.checksum,
         })
     }
+}
+
+/// Builds a command or response packet: the length (CPL or RPL), the
+/// header length (`header_fixed` plus the checksum), the rest of the clear
+/// header `clear`, then the sealed part: `fields` with PCNTR written at
+/// index 5, the checksum, `data` and the padding. The checksum covers
+/// `aad`, the header, the fields, the data and the padding (TS 102 225
+/// 5.1); everything after the clear header is then ciphered.
+pub(crate) fn seal<C: PacketCipher, M: PacketMac>(
+    clear: &[u8],
+    fields: &[u8],
+    header_fixed: usize,
+    data: &[u8],
+    cipher_key: Option<&C>,
+    mac_key: Option<&M>,
+    aad: &[u8],
+) -> Result<Vec<u8>, SecuredError> {
+    let cc_len = mac_key.map_or(0, PacketMac::mac_len);
+    let padding = cipher_key.map_or(0, |c| c.padding_for(fields.len() + cc_len + data.len()));
+    let cipher_start = 3 + clear.len();
+    let total = cipher_start + fields.len() + cc_len + data.len() + padding;
+    let len = u16::try_from(total - 2).map_err(|_| SecuredError::TooLong { len: total })?;
+    let mut out = Vec::with_capacity(total);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.push((header_fixed + cc_len) as u8);
+    out.extend_from_slice(clear);
+    out.extend_from_slice(fields);
+    out[cipher_start + 5] = padding as u8;
+    let cc_at = out.len();
+    out.resize(cc_at + cc_len, 0);
+    out.extend_from_slice(data);
+    out.resize(total, 0);
+    if let Some(mac) = mac_key {
+        let cc = mac.mac(&[aad, &out[..cc_at], &out[cc_at + cc_len..]])?;
+        out[cc_at..cc_at + cc_len].copy_from_slice(&cc[..cc_len]);
+    }
+    if let Some(key) = cipher_key {
+        key.encrypt_in_place(&mut out[cipher_start..])?;
+    }
+    Ok(out)
 }
 
 /// The sealed part of a command or response packet, deciphered and

@@ -21,7 +21,7 @@
 //! take [`PacketKeys`] of any implemented algorithm (AES, DES, triple DES).
 
 use super::algorithm::{Kic, Kid};
-use super::command::{check_version, checksum_len, select_parts, unseal};
+use super::command::{check_version, checksum_len, seal, select_parts, unseal};
 use super::counter::Counter;
 use super::spi::{ChecksumKind, Spi};
 use super::status::ResponseStatus;
@@ -105,29 +105,10 @@ impl ResponsePacket {
         mac_key: Option<&M>,
         aad: &[u8],
     ) -> Result<Vec<u8>, SecuredError> {
-        let cc_len = mac_key.map_or(0, PacketMac::mac_len);
-        let padding = cipher_key.map_or(0, |c| c.padding_for(7 + cc_len + self.data.len()));
-        let total = FIXED_LEN + cc_len + self.data.len() + padding;
-        let rpl = u16::try_from(total - 2).map_err(|_| SecuredError::TooLong { len: total })?;
-        let mut out = Vec::with_capacity(total);
-        out.extend_from_slice(&rpl.to_be_bytes());
-        out.push((RHL_FIXED + cc_len) as u8);
-        out.extend_from_slice(&self.tar.0);
-        out.extend_from_slice(&self.counter.to_octets());
-        out.push(padding as u8);
-        out.push(self.status.octet());
-        let cc_at = out.len();
-        out.resize(cc_at + cc_len, 0);
-        out.extend_from_slice(&self.data);
-        out.resize(total, 0);
-        if let Some(mac) = mac_key {
-            let cc = mac.mac(&[aad, &out[..cc_at], &out[cc_at + cc_len..]])?;
-            out[cc_at..cc_at + cc_len].copy_from_slice(&cc[..cc_len]);
-        }
-        if let Some(key) = cipher_key {
-            key.encrypt_in_place(&mut out[CIPHER_START..])?;
-        }
-        Ok(out)
+        let mut fields = [0; 7];
+        fields[..5].copy_from_slice(&self.counter.to_octets());
+        fields[6] = self.status.octet();
+        seal(&self.tar.0, &fields, RHL_FIXED, &self.data, cipher_key, mac_key, aad)
     }
 }
 
