@@ -370,5 +370,9 @@ async fn a_command_whose_wake_up_was_refused_is_woken_again_until_max_wakes() {
     assert_eq!(metric_sum_where(&text, "simgate_sim_wakes_total", "trigger=\"route\""), 0.0, "{text}");
     assert_eq!(metric_sum_where(&text, "simgate_sim_wakes_total", "trigger=\"sweep\""), 3.0, "{text}");
     assert!(metric_sum_where(&text, "simgate_sim_wakeups_failed_total", "reason=\"recently_woken\"") >= 1.0);
+    // The SIM side's session registry counts into the one state store of
+    // the process, registered once.
+    assert_eq!(text.matches("# TYPE simgate_state_operations_total ").count(), 1, "{text}");
+    assert!(metric_sum_where(&text, "simgate_state_operations_total", "op=\"presence_holder\"") >= 1.0);
     smsc.shutdown().await;
 }
