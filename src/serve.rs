@@ -123,6 +123,7 @@ pub async fn serve(settings: Settings) -> Result<ServeOutcome, ServeError> {
             &shutdown,
             wake,
             sms.sims.clone(),
+            sms.state.clone(),
         )
         .await?
     };

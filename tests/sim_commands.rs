@@ -289,41 +289,129 @@ impl SystemSerial {
     }
 }
 
-#[tokio::test]
-async fn the_session_registry_only_lets_its_holder_refresh_and_remove_an_entry() {
+/// The stack's Redis, and a state store on it under a prefix of this run.
+fn state_store(
+    prefix: &str,
+    metrics: simgate::state::StateMetrics,
+) -> (simgate::backends::redis::RedisHandle, simgate::state::StateStore) {
     use simgate::backends::redis::RedisHandle;
     use simgate::settings::Settings;
-    use simgate::sim::service::SessionPresence;
+    use simgate::state::{KeySpace, StateStore};
     let mut settings = Settings::default();
     settings.redis.url = simgate::settings::SecretUrl::new(stack("SIMGATE__REDIS__URL"));
     let redis = RedisHandle::new(&settings.redis, &settings.health).unwrap();
+    let store = StateStore::new(redis.clone(), metrics).with_keys(KeySpace::new(prefix).unwrap());
+    (redis, store)
+}
+
+/// `n` valid ICCIDs of this run, none of them in the registry.
+fn iccids(n: usize) -> Vec<simgate::sim::Iccid> {
+    let serial = SystemSerial::next();
+    (0..n)
+        .map(|i| {
+            let body = format!("8999{serial:06}{i:08}");
+            let check = simgate::sim::Iccid::check_digit(&body).unwrap();
+            simgate::sim::Iccid::new(&format!("{body}{check}")).unwrap()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_session_registry_only_lets_its_holder_refresh_and_remove_an_entry() {
+    use simgate::state::{Refreshed, SessionPresence, StateMetrics};
     let prefix = run_tag("presence");
+    let (redis, store) = state_store(&prefix, StateMetrics::default());
     let ttl = Duration::from_secs(5);
-    let a = SessionPresence::new(redis.clone(), &prefix, "inst-a", ttl).unwrap();
-    let b = SessionPresence::new(redis.clone(), &prefix, "inst-b", ttl).unwrap();
-    assert!(SessionPresence::new(redis, &prefix, "has{brace}", ttl).is_err());
-    let sim = simset::generate(&GenerateConfig::new(1)).unwrap().remove(0).iccid;
+    let a = SessionPresence::new(store.clone(), "inst-a", ttl).unwrap();
+    let b = SessionPresence::new(store.clone(), "inst-b", ttl).unwrap();
+    assert!(SessionPresence::new(store, "has{brace}", ttl).is_err());
+    let sim = iccids(1).remove(0);
     assert_eq!(a.holder(&sim).await.unwrap(), None);
     a.claim(&sim).await.unwrap();
     assert_eq!(b.holder(&sim).await.unwrap().as_deref(), Some("inst-a"));
-    assert!(a.refresh(&sim).await.unwrap());
+    // The entry lives under the store's own prefix.
+    let mut conn = redis.connection().await.unwrap();
+    let key = format!("{prefix}:simsess:{{{}}}", sim.as_str());
+    let raw: Option<String> = redis::cmd("GET").arg(&key).query_async(&mut conn).await.unwrap();
+    assert_eq!(raw.as_deref(), Some("inst-a"));
+    assert_eq!(a.refresh(&sim).await.unwrap(), Refreshed::Refreshed);
     // The SIM reconnects to B: the newest session wins, A's late close keeps it.
     b.claim(&sim).await.unwrap();
-    assert!(!a.refresh(&sim).await.unwrap(), "A no longer holds it");
+    assert_eq!(a.refresh(&sim).await.unwrap(), Refreshed::HeldBy("inst-b".into()), "A no longer holds it");
     assert!(!a.release(&sim).await.unwrap(), "compare-and-delete keeps B's entry");
     assert_eq!(a.holder(&sim).await.unwrap().as_deref(), Some("inst-b"));
     assert!(b.release(&sim).await.unwrap());
     assert_eq!(a.holder(&sim).await.unwrap(), None);
     // Notifications reach only the named instance's inbox, oldest first.
-    let other = simset::generate(&GenerateConfig { iccid_prefix: "8998".into(), ..GenerateConfig::new(1) })
-        .unwrap()
-        .remove(0)
-        .iccid;
+    let other = iccids(2).remove(1);
     a.notify("inst-b", &sim).await.unwrap();
     a.notify("inst-b", &other).await.unwrap();
+    assert!(a.notify("bad}id", &sim).await.is_err());
     assert!(a.take_notifications(10).await.unwrap().is_empty());
     assert_eq!(b.take_notifications(10).await.unwrap(), vec![sim.clone(), other]);
     assert!(b.take_notifications(10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn session_entries_are_refreshed_in_pipelines_and_other_holders_are_left_alone() {
+    use simgate::state::{Op, REFRESH_PIPELINE, Refreshed, SessionPresence, StateMetrics};
+    let prefix = run_tag("refresh");
+    let (redis, store) = state_store(&prefix, StateMetrics::default());
+    let sims = iccids(REFRESH_PIPELINE + 20);
+    let short = Duration::from_secs(3);
+    let a = SessionPresence::new(store.clone(), "inst-a", short).unwrap();
+    let b = SessionPresence::new(store, "inst-b", short).unwrap();
+    for sim in &sims {
+        a.claim(sim).await.unwrap();
+    }
+    // Ten SIMs reconnected to B; five entries lapsed.
+    for sim in &sims[0..10] {
+        b.claim(sim).await.unwrap();
+    }
+    let key = |sim: &simgate::sim::Iccid| format!("{prefix}:simsess:{{{}}}", sim.as_str());
+    let mut conn = redis.connection().await.unwrap();
+    for sim in &sims[10..15] {
+        let _: i64 = redis::cmd("DEL").arg(key(sim)).query_async(&mut conn).await.unwrap();
+    }
+
+    // Refreshed with a long TTL by A, in two round trips.
+    let metrics = StateMetrics::default();
+    let (_, store) = state_store(&prefix, metrics.clone());
+    let long = SessionPresence::new(store, "inst-a", Duration::from_secs(120)).unwrap();
+    let found = long.refresh_all(&sims).await.unwrap();
+    assert_eq!(found.len(), sims.len());
+    assert!(found[0..10].iter().all(|f| *f == Refreshed::HeldBy("inst-b".into())), "{:?}", &found[0..10]);
+    assert!(found[10..15].iter().all(|f| *f == Refreshed::Reclaimed), "{:?}", &found[10..15]);
+    assert!(found[15..].iter().all(|f| *f == Refreshed::Refreshed));
+    assert_eq!(metrics.operations_ok(Op::PresenceRefresh), 2, "one round trip per {REFRESH_PIPELINE}");
+
+    // Every key as it is now in Redis.
+    let mut pipe = redis::pipe();
+    for sim in &sims {
+        pipe.cmd("GET").arg(key(sim)).cmd("PTTL").arg(key(sim));
+    }
+    let now: Vec<(Option<String>, i64)> = pipe
+        .query_async::<Vec<redis::Value>>(&mut conn)
+        .await
+        .map(|v| {
+            v.chunks(2)
+                .map(|p| {
+                    let holder: Option<String> = redis::from_redis_value(p[0].clone()).unwrap();
+                    let ttl: i64 = redis::from_redis_value(p[1].clone()).unwrap();
+                    (holder, ttl)
+                })
+                .collect()
+        })
+        .unwrap();
+    for (i, (holder, ttl)) in now.iter().enumerate() {
+        if i < 10 {
+            assert_eq!(holder.as_deref(), Some("inst-b"), "{i}: B's entry kept");
+            assert!(*ttl > 0 && *ttl <= 3_000, "{i}: B's TTL untouched: {ttl}");
+        } else {
+            assert_eq!(holder.as_deref(), Some("inst-a"), "{i}");
+            assert!(*ttl > 60_000, "{i}: TTL refreshed: {ttl}");
+        }
+    }
 }
 
 #[test]

@@ -291,3 +291,88 @@ async fn a_wake_up_goes_out_as_sim_data_download_and_its_por_comes_back() {
     assert_eq!(side.registry.next_ota_counter(other, Kvn::new(9).unwrap()).await.unwrap(), None);
     smsc.shutdown().await;
 }
+
+/// A free loopback port for an applet listener.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_whose_wake_up_was_refused_is_woken_again_until_max_wakes() {
+    use simgate::sim::commands::{CommandState, CommandStore};
+    let db = run_tag("rewake");
+    let s = settings(&db);
+    let sims = import_sims(&db, 1);
+    let sim = &sims[0];
+    let smsc = SmscSim::start(SimConfig {
+        accounts: vec![SimAccount { system_id: "simgate".into(), password: "pw".into(), max_binds: 2 }],
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let mut spec = GatewaySpec::new(&run_tag("rewake"), smsc.local_addr().port(), &db)
+        .with("SIMGATE__SIM__ENABLED", "true")
+        .with("SIMGATE__SIM__MASTER_KEY", MASTER)
+        .with("SIMGATE__SIM__LISTEN", &format!("127.0.0.1:{}", free_port()))
+        .with("SIMGATE__SIM__WAKE_MIN_INTERVAL", "1s")
+        .with("SIMGATE__SIM__REWAKE_INTERVAL", "1s")
+        .with("SIMGATE__SIM__MAX_WAKES", "3");
+    spec.binds = 1;
+    spec.max_binds = 2;
+    let gw = tokio::task::spawn_blocking(move || {
+        let gw = spec.start("rewake-gw");
+        wait_until(Duration::from_secs(20), "a bind up", || pipeline::bound(&gw) >= 1.0).unwrap();
+        gw
+    })
+    .await
+    .unwrap();
+
+    // Another instance woke the SIM moments ago: the wake-up asked for
+    // when the command is routed is refused.
+    let redis = RedisHandle::new(&s.redis, &s.health).unwrap();
+    let limits = WakeLimits::new(StateStore::new(redis, StateMetrics::default()), Duration::from_secs(3));
+    assert_eq!(limits.try_take(&sim.iccid, "elsewhere").await.unwrap(), simgate::state::WakeTaken::Taken);
+    let path = format!("/v1/sims/{}/commands", sim.iccid.as_str());
+    let resp = support::http_send(gw.http, "POST", &path, &pipeline::auth(), r#"{"type":"ping","ttl":"1m"}"#)
+        .unwrap();
+    assert_eq!(resp.status, 202, "{}", resp.body);
+    let id = resp.json()["command_id"].as_str().unwrap().to_owned();
+
+    // The sweep wakes it once the limit lapsed, and again a second later,
+    // each SMS a real wake-up packet with the next counter.
+    let submits = wait_submits(&smsc, &sim.msisdn, 3).await;
+    assert_eq!(submits.len(), 3, "three wake-up SMS reached the SMSC");
+    for (n, sm) in submits.iter().enumerate() {
+        assert_eq!((sm.protocol_id, sm.esm_class, sm.data_coding), (0x7F, 0x40, 0xF6));
+        let opened = open_command_sms(&[&sm.short_message], &sim.keys).unwrap();
+        assert_eq!(opened.counter.get(), n as u64 + 1);
+    }
+
+    // Then no more: sim.max_wakes is 3.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(ota_submits(&smsc, &sim.msisdn).len(), 3, "no wake-up past sim.max_wakes");
+    let mongo = MongoHandle::new(&s.mongo, &s.health).await.unwrap();
+    let store = CommandStore::new(&mongo, "rewake-test", Duration::from_secs(3600));
+    let command = store.find(&id).await.unwrap().unwrap();
+    assert_eq!((command.state, command.wakes), (CommandState::Woken, 3), "{command:?}");
+    assert!(command.woken_at.is_some() && command.wake_message_id.is_some(), "{command:?}");
+    let (_, history) = store.get(&id).await.unwrap().unwrap();
+    let details: Vec<_> = history.iter().filter_map(|h| h.detail.as_deref()).collect();
+    assert_eq!(details.iter().filter(|d| d.starts_with("wake-up sent")).count(), 3, "{details:?}");
+
+    let text = tokio::task::spawn_blocking(move || {
+        let text = metrics(&gw);
+        drop(gw);
+        text
+    })
+    .await
+    .unwrap();
+    assert_eq!(metric_sum_where(&text, "simgate_sim_wakes_total", "trigger=\"route\""), 0.0, "{text}");
+    assert_eq!(metric_sum_where(&text, "simgate_sim_wakes_total", "trigger=\"sweep\""), 3.0, "{text}");
+    assert!(metric_sum_where(&text, "simgate_sim_wakeups_failed_total", "reason=\"recently_woken\"") >= 1.0);
+    // The SIM side's session registry counts into the one state store of
+    // the process, registered once.
+    assert_eq!(text.matches("# TYPE simgate_state_operations_total ").count(), 1, "{text}");
+    assert!(metric_sum_where(&text, "simgate_state_operations_total", "op=\"presence_holder\"") >= 1.0);
+    smsc.shutdown().await;
+}

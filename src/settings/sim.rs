@@ -27,6 +27,9 @@ pub const MAX_SIM_SESSIONS: usize = 1_000_000;
 /// Idle TCP flows are dropped by AWS Global Accelerator and the NLB after
 /// about 340-350 s without a packet; `sim.idle_timeout` must stay below.
 pub const LOAD_BALANCER_IDLE: Duration = Duration::from_secs(340);
+/// Largest `sim.max_wakes`: past a handful, more SMS to a phone that does
+/// not answer only cost money.
+pub const MAX_WAKES: u32 = 20;
 /// Most octets a master key file (or the previous keys file) may hold.
 const MAX_KEY_FILE: u64 = 64 * 1024;
 
@@ -97,6 +100,15 @@ pub struct SimSettings {
     /// per interval, not one per queued command.
     #[serde(with = "humantime_serde")]
     pub wake_min_interval: Duration,
+    /// How long a command that still waits for its SIM (queued or woken,
+    /// no session anywhere) waits before its SIM is woken again: a
+    /// wake-up SMS may be lost, or refused because the SIM was woken
+    /// moments before. At least `wake_min_interval`.
+    #[serde(with = "humantime_serde")]
+    pub rewake_interval: Duration,
+    /// Most wake-up SMS sent for one command, the first (when the command
+    /// is routed) included; 1 turns re-waking off.
+    pub max_wakes: u32,
     /// source_addr of the wake-up SMS: the operator's OTA number or short
     /// code, or up to 11 letters and digits. Some SIMs only process OTA
     /// SMS from a known originator.
@@ -121,6 +133,8 @@ impl Default for SimSettings {
             master_key_file: None,
             previous_master_keys_file: None,
             wake_min_interval: Duration::from_secs(60),
+            rewake_interval: Duration::from_secs(120),
+            max_wakes: 3,
             wake_source: "OTA".to_owned(),
         }
     }
@@ -164,6 +178,15 @@ impl SimSettings {
         }
         if self.wake_min_interval < Duration::from_secs(1) {
             return Err(SettingsError::new("sim.wake_min_interval", "must be at least 1s"));
+        }
+        if self.rewake_interval < self.wake_min_interval {
+            return Err(SettingsError::new(
+                "sim.rewake_interval",
+                "must not be shorter than sim.wake_min_interval (the wake-up would be refused as recently woken)",
+            ));
+        }
+        if !(1..=MAX_WAKES).contains(&self.max_wakes) {
+            return Err(SettingsError::new("sim.max_wakes", format!("must be 1 to {MAX_WAKES}")));
         }
         if let Err(err) = crate::sms::mt::request::check_source(&self.wake_source) {
             return Err(SettingsError::new("sim.wake_source", err.problem));
@@ -315,6 +338,9 @@ mod tests {
             (SimSettings { command_retention: Duration::ZERO, ..enabled() }, "sim.command_retention"),
             (SimSettings { session_ttl: secs(30), ..enabled() }, "sim.session_ttl"),
             (SimSettings { wake_min_interval: Duration::ZERO, ..enabled() }, "sim.wake_min_interval"),
+            (SimSettings { rewake_interval: Duration::from_secs(30), ..enabled() }, "sim.rewake_interval"),
+            (SimSettings { max_wakes: 0, ..enabled() }, "sim.max_wakes"),
+            (SimSettings { max_wakes: MAX_WAKES + 1, ..enabled() }, "sim.max_wakes"),
             (SimSettings { wake_source: "TOO-LONG-SENDER".into(), ..enabled() }, "sim.wake_source"),
             (SimSettings { master_key: Secret::default(), ..enabled() }, "sim.master_key"),
             (SimSettings { master_key: Secret::new("abcd"), ..enabled() }, "sim.master_key"),

@@ -69,6 +69,9 @@ pub struct SmsService {
     /// The OTA wake-up (src/sms/ota), when `sims` is: what SIM commands
     /// call through [`crate::sim::wake::WakeUp`].
     pub waker: Option<Arc<OtaWaker>>,
+    /// The shared state in Redis, when `redis.enabled` (its metrics are
+    /// registered here once), for the SIM side to share.
+    pub state: Option<StateStore>,
 }
 
 /// The OTA parts of the SMS side (`sim.enabled`).
@@ -157,10 +160,11 @@ impl SmsService {
             let region = state.clone().map(|s| RegionBinds::new(s, &instance, &settings.instance.region));
             spawn_bind_health(shutdown, component, pool.clone(), region, wanted, sms.bind_down_grace);
         }
+        let shared = state.clone();
         let (Some(state), Some(mongo), Some(events)) = (state, backends.mongo.clone(), events) else {
             tracing::warn!("MT API and MO/receipt handling off: they need redis, mongo and events");
             spawn_engine_stop(shutdown, &engine);
-            return Ok(Self { engine, messages: None, sims: None, waker: None });
+            return Ok(Self { engine, messages: None, sims: None, waker: None, state: shared });
         };
         let origin = EventOrigin { region: settings.instance.region.clone(), instance: instance.clone() };
         shutdown.spawn(forward_bind_changes(changes_rx, events.clone(), origin.clone()));
@@ -276,7 +280,7 @@ impl SmsService {
             ))
         });
         let sims = ota.map(|o| o.registry);
-        Ok(Self { engine, messages: Some(MessagesApi { acceptor }), sims, waker })
+        Ok(Self { engine, messages: Some(MessagesApi { acceptor }), sims, waker, state: shared })
     }
 }
 

@@ -83,6 +83,18 @@ impl KeySpace {
         format!("{}:wake:{{{iccid}}}", self.prefix)
     }
 
+    /// The instance holding a SIM's newest applet session:
+    /// `<p>:simsess:{<iccid>}`.
+    pub(crate) fn sim_session(&self, iccid: &str) -> String {
+        format!("{}:simsess:{{{iccid}}}", self.prefix)
+    }
+
+    /// An instance's inbox of SIMs with new commands:
+    /// `<p>:siminbox:{<instance>}`.
+    pub(crate) fn sim_inbox(&self, instance: &str) -> String {
+        format!("{}:siminbox:{{{instance}}}", self.prefix)
+    }
+
     /// The parts of one concatenated MO message:
     /// `<p>:mo:{<source>|<destination>|<reference>|<total>}:parts`.
     pub(crate) fn mo_parts(&self, tag: &str) -> String {
@@ -157,6 +169,9 @@ mod tests {
         assert_eq!(ks.lease("acme", 3), "simgate:lease:{acme}:3");
         assert_eq!(ks.mo_parts("a|b|7|3"), "simgate:mo:{a|b|7|3}:parts");
         assert_eq!(tag(&ks.mo_done("a|b|7|3")), "a|b|7|3");
+        let other = KeySpace::new("t1").unwrap();
+        assert_eq!(other.sim_session("8949000000000000001"), "t1:simsess:{8949000000000000001}");
+        assert_eq!(other.sim_inbox("pod-a"), "t1:siminbox:{pod-a}");
     }
 
     #[test]

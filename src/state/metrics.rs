@@ -1,6 +1,7 @@
 //! Metrics of the shared state (`simgate_state_*`): Redis operations by
 //! operation and outcome, and the pipeline events the state decides (a
-//! lease lost, a receipt parked or released, an MO message completed).
+//! lease lost, a receipt parked or released, an MO message completed, an
+//! applet session entry found taken over by another instance).
 //! Labels are operation names and fixed outcomes only.
 
 use prometheus_client::metrics::counter::Counter;
@@ -42,6 +43,19 @@ pub enum Op {
     RegionBindsServed,
     /// [`WakeLimits::try_take`](super::WakeLimits::try_take).
     WakeLimit,
+    /// [`SessionPresence::claim`](super::SessionPresence::claim).
+    PresenceClaim,
+    /// [`SessionPresence::refresh_all`](super::SessionPresence::refresh_all):
+    /// one pipeline of up to 500 entries.
+    PresenceRefresh,
+    /// [`SessionPresence::release`](super::SessionPresence::release).
+    PresenceRelease,
+    /// [`SessionPresence::holder`](super::SessionPresence::holder).
+    PresenceHolder,
+    /// [`SessionPresence::notify`](super::SessionPresence::notify).
+    PresenceNotify,
+    /// [`SessionPresence::take_notifications`](super::SessionPresence::take_notifications).
+    PresenceTake,
     /// [`KeySpace::new`](super::KeySpace::new); never a Redis operation.
     KeySpace,
 }
@@ -65,6 +79,12 @@ impl Op {
             Op::RegionBindsMark => "region_binds_mark",
             Op::RegionBindsServed => "region_binds_served",
             Op::WakeLimit => "wake_limit",
+            Op::PresenceClaim => "presence_claim",
+            Op::PresenceRefresh => "presence_refresh",
+            Op::PresenceRelease => "presence_release",
+            Op::PresenceHolder => "presence_holder",
+            Op::PresenceNotify => "presence_notify",
+            Op::PresenceTake => "presence_take",
             Op::KeySpace => "key_space",
         }
     }
@@ -116,6 +136,9 @@ pub struct StateMetrics {
     mo_completed: Counter,
     /// MO parts that were already stored, or came after completion.
     mo_duplicates: Counter,
+    /// Session registry refreshes that found the SIM's entry held by
+    /// another instance (a newer session there).
+    presence_taken_over: Counter,
 }
 
 impl Default for StateMetrics {
@@ -130,6 +153,7 @@ impl Default for StateMetrics {
             receipts_released: Family::default(),
             mo_completed: Counter::default(),
             mo_duplicates: Counter::default(),
+            presence_taken_over: Counter::default(),
         }
     }
 }
@@ -171,6 +195,11 @@ impl StateMetrics {
         );
         registry.register("mo_completed", "Concatenated MO messages completed", m.mo_completed.clone());
         registry.register("mo_duplicates", "Concatenated MO parts received twice", m.mo_duplicates.clone());
+        registry.register(
+            "presence_taken_over",
+            "Applet session registry refreshes that found the entry held by another instance",
+            m.presence_taken_over.clone(),
+        );
         // Both reasons at 0 from the start (increase() sees the first one).
         for reason in [Released::Matched, Released::Expired] {
             m.receipts_released.get_or_create(&vec![("reason", reason.as_str())]).inc_by(0);
@@ -208,5 +237,14 @@ impl StateMetrics {
 
     pub(crate) fn mo_duplicate(&self) {
         self.mo_duplicates.inc();
+    }
+
+    pub(crate) fn presence_taken_over(&self, count: usize) {
+        self.presence_taken_over.inc_by(count as u64);
+    }
+
+    /// Redis round trips of `op` so far with outcome `ok` (tests, tools).
+    pub fn operations_ok(&self, op: Op) -> u64 {
+        self.operations.get_or_create(&vec![("op", op.as_str()), ("outcome", "ok")]).get()
     }
 }

@@ -12,10 +12,13 @@
 //! - [`RegionBinds`]: whether any instance holds a bound bind of an
 //!   account, for the `smpp` health component.
 //! - [`WakeLimits`]: at most one OTA wake-up SMS per SIM per interval.
+//! - [`SessionPresence`]: which instance holds each SIM's applet session,
+//!   and the inboxes through which instances hand each other commands.
 //!
 //! Every key has a TTL and every value a bound; nothing blocks. Each
 //! operation is one Redis round trip (a command or a Lua script) except
-//! [`ReceiptCorrelation::due_parked`], which is one per claimed entry.
+//! [`ReceiptCorrelation::due_parked`], which is one per claimed entry, and
+//! [`SessionPresence::refresh_all`], which is one per 500 entries.
 //! Key names live in [`keys`]; `docs/state.md` documents them.
 
 mod correlation;
@@ -25,6 +28,7 @@ pub mod keys;
 mod leases;
 mod metrics;
 mod mo_parts;
+mod presence;
 mod region_binds;
 mod wake_limits;
 
@@ -35,6 +39,7 @@ pub use keys::KeySpace;
 pub use leases::{BindLeases, BindSlot};
 pub use metrics::{Op, StateMetrics};
 pub use mo_parts::{MoKey, MoProgress, MoReassembly};
+pub use presence::{INBOX_MAX, INBOX_TTL, REFRESH_PIPELINE, Refreshed, SessionPresence};
 pub use region_binds::RegionBinds;
 pub use wake_limits::{WakeLimits, WakeTaken};
 

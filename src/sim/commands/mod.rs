@@ -16,7 +16,7 @@ pub mod store;
 
 pub use model::{CommandDocument, CommandResultDocument, CommandState, HistoryDocument, StoredCommandId};
 pub use request::{CommandLimits, CommandRequest, InvalidField, ValidCommand, command_fits};
-pub use store::{CommandStore, StoreError};
+pub use store::{ChangeMark, CommandStore, StoreError};
 
 /// The MongoDB collection of commands, one document each.
 pub const COMMANDS: &str = "sim_commands";

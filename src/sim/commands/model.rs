@@ -128,9 +128,21 @@ pub struct CommandDocument {
     /// Times it was handed to a session.
     #[serde(default)]
     pub deliveries: i32,
-    /// The wake-up SMS's message id, once one was sent.
+    /// The wake-up SMS's message id, once one was sent (the latest).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wake_message_id: Option<String>,
+    /// Wake-up SMS sent to the SIM for this command, the one when it was
+    /// routed and the re-wakes of the sweep; at most `sim.max_wakes`.
+    #[serde(default)]
+    pub wakes: i32,
+    /// When the latest of them was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub woken_at: Option<DateTime>,
+    /// From when the re-wake sweep may wake the SIM again for this command
+    /// (`sim.rewake_interval` after its acceptance or its latest wake-up
+    /// attempt). Indexed with `state`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wake_due_at: Option<DateTime>,
     /// The applet's answer, once it came.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<CommandResultDocument>,

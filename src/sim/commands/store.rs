@@ -7,6 +7,10 @@
 //! the command may leave; a transition that matched nothing (another
 //! instance got there first, or the command ended) is reported as `false`
 //! and changes nothing.
+//!
+//! The sweeps read through indexes, never by SIM: waiting commands changed
+//! after a [`ChangeMark`] (`state`, `updated_at`, `_id`), and waiting
+//! commands whose SIM is due to be woken again (`state`, `wake_due_at`).
 
 use super::model::{CommandDocument, CommandState, HistoryDocument};
 use super::{COMMAND_HISTORY, COMMANDS};
@@ -39,6 +43,44 @@ pub struct CommandStore {
     instance: String,
     /// How long a command is kept after its expiry.
     retention: Duration,
+}
+
+/// A position in the order of changes, `(updated_at, _id)`: the waiting
+/// sweep reads the commands changed after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeMark {
+    /// `updated_at` of the last command read, or a time.
+    pub at: DateTime,
+    /// `_id` of the last command read; empty for "from `at` on".
+    pub id: String,
+}
+
+impl ChangeMark {
+    /// Every command changed at `at` or later.
+    pub fn from_time(at: DateTime) -> Self {
+        Self { at, id: String::new() }
+    }
+
+    /// Where `command` is in the order.
+    pub fn of(command: &CommandDocument) -> Self {
+        Self { at: command.updated_at, id: command.id.clone() }
+    }
+
+    fn key(&self) -> (i64, &str) {
+        (self.at.timestamp_millis(), self.id.as_str())
+    }
+}
+
+impl PartialOrd for ChangeMark {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ChangeMark {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
 }
 
 fn states(list: &[CommandState]) -> Vec<Bson> {
@@ -80,6 +122,8 @@ impl CommandStore {
                 ttl("purge_ttl"),
                 by(doc! { "iccid": 1, "state": 1, "created_at": 1 }, "iccid_state"),
                 by(doc! { "state": 1, "expires_at": 1 }, "state_expiry"),
+                by(doc! { "state": 1, "updated_at": 1, "_id": 1 }, "state_changes"),
+                by(doc! { "state": 1, "wake_due_at": 1 }, "state_wake_due"),
             ])
             .await?;
         self.history
@@ -113,6 +157,9 @@ impl CommandStore {
             purge_at: at(expires + self.retention),
             deliveries: 0,
             wake_message_id: None,
+            wakes: 0,
+            woken_at: None,
+            wake_due_at: None,
             result: None,
         }
     }
@@ -186,6 +233,57 @@ impl CommandStore {
             "expires_at": { "$gt": DateTime::now() },
         };
         self.collect(filter, limit).await
+    }
+
+    /// Waiting, unexpired commands changed after `after`, in the order of
+    /// changes, at most `limit`.
+    pub async fn waiting_changed_after(
+        &self,
+        after: &ChangeMark,
+        limit: i64,
+    ) -> Result<Vec<CommandDocument>, StoreError> {
+        let filter = doc! {
+            "state": { "$in": states(&CommandState::WAITING) },
+            "$or": [
+                { "updated_at": { "$gt": after.at } },
+                { "updated_at": after.at, "_id": { "$gt": after.id.as_str() } },
+            ],
+            "expires_at": { "$gt": DateTime::now() },
+        };
+        let mut cursor =
+            self.commands.find(filter).sort(doc! { "updated_at": 1, "_id": 1 }).limit(limit).await?;
+        let mut found = Vec::new();
+        while cursor.advance().await? {
+            found.push(cursor.deserialize_current()?);
+        }
+        Ok(found)
+    }
+
+    /// Waiting, unexpired commands whose SIM is due to be woken again
+    /// (`wake_due_at` passed) and that had fewer than `max_wakes`
+    /// wake-ups, most overdue first, at most `limit`.
+    pub async fn due_for_wake(&self, max_wakes: u32, limit: i64) -> Result<Vec<CommandDocument>, StoreError> {
+        let now = DateTime::now();
+        let filter = doc! {
+            "state": { "$in": states(&CommandState::WAITING) },
+            "wake_due_at": { "$lte": now },
+            "expires_at": { "$gt": now },
+            "wakes": { "$not": { "$gte": i64::from(max_wakes) } },
+        };
+        let mut cursor = self.commands.find(filter).sort(doc! { "wake_due_at": 1 }).limit(limit).await?;
+        let mut found = Vec::new();
+        while cursor.advance().await? {
+            found.push(cursor.deserialize_current()?);
+        }
+        Ok(found)
+    }
+
+    /// Moves `command`'s next wake-up to `due` if it still waits; not a
+    /// state change (no history, `updated_at` kept). `true` when it did.
+    pub async fn postpone_wake(&self, command: &CommandDocument, due: DateTime) -> Result<bool, StoreError> {
+        let filter = doc! { "_id": command.id.as_str(), "state": { "$in": states(&CommandState::WAITING) } };
+        let result = self.commands.update_one(filter, doc! { "$set": { "wake_due_at": due } }).await?;
+        Ok(result.matched_count == 1)
     }
 
     /// Commands whose time-to-live ran out and that have not ended, at most

@@ -7,32 +7,30 @@
 //! A command is marked `delivered` before it is handed to the session (the
 //! filtered update is the claim: of two instances, or the sweep and a
 //! notification, exactly one sends it); if the session then refuses it,
-//! it goes back to `queued`.
+//! it goes back to `queued`. The periodic sweeps are in `sweeps.rs`.
 
-use super::metrics::SimServiceMetrics;
-use super::presence::SessionPresence;
+use super::metrics::{SimServiceMetrics, WakeTrigger};
+use super::rewake::WakePolicy;
+use super::sweeps::future;
 use crate::events::payload_sim::{CommandResult, CommandState as CommandEvent, SessionClosed, SessionOpened};
 use crate::events::{EventData, EventKey, EventOrigin, EventSink};
 use crate::sim::Iccid;
 use crate::sim::applet::{CloseReason, CommandId, CommandType, ResultStatus};
 use crate::sim::commands::request::encode_hex;
 use crate::sim::commands::{
-    CommandDocument, CommandResultDocument, CommandState, CommandStore, StoredCommandId,
+    ChangeMark, CommandDocument, CommandResultDocument, CommandState, CommandStore, StoredCommandId,
 };
 use crate::sim::listener::{SessionHandle, Sessions};
 use crate::sim::registry::SimRegistry;
-use crate::sim::wake::WakeUp;
-use mongodb::bson::doc;
+use crate::sim::wake::{WakeSent, WakeUp};
+use crate::state::SessionPresence;
+use mongodb::bson::{DateTime, doc};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Most commands handed to one session in one go (its queue's bound).
 pub const DELIVERY_BATCH: i64 = 16;
-/// Most commands one sweep reads.
-pub const SWEEP_BATCH: i64 = 256;
-/// SIMs per sweep query.
-const SWEEP_CHUNK: usize = 256;
 /// How long a wake-up may take before the command just stays queued.
 const WAKE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -49,6 +47,10 @@ pub struct Dispatcher {
     /// The SIMs with a session here, with their MSISDN (the event key),
     /// so the sweeps and refreshes know what to look at.
     pub(crate) local: Mutex<HashMap<Iccid, Option<String>>>,
+    /// When SIMs are woken again, and how often at most.
+    pub(crate) wakes: WakePolicy,
+    /// How far the waiting sweep has read the changes of commands.
+    pub(crate) changes: Mutex<ChangeMark>,
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -59,11 +61,11 @@ impl std::fmt::Debug for Dispatcher {
 
 impl Dispatcher {
     /// The live session of `iccid` here, if any.
-    fn session(&self, iccid: &Iccid) -> Option<SessionHandle> {
+    pub(crate) fn session(&self, iccid: &Iccid) -> Option<SessionHandle> {
         self.sessions.get(iccid).filter(|h| !h.is_closed())
     }
 
-    fn local_iccids(&self) -> Vec<Iccid> {
+    pub(crate) fn local_iccids(&self) -> Vec<Iccid> {
         self.local.lock().map(|m| m.keys().cloned().collect()).unwrap_or_default()
     }
 
@@ -72,11 +74,13 @@ impl Dispatcher {
     }
 
     /// Stores a new command, publishes `sim.command.queued`, and routes
-    /// it; returns the state it is in now.
+    /// it; returns the state it is in now. Its SIM may be woken again from
+    /// `sim.rewake_interval` after now.
     pub async fn submit(
         &self,
-        command: CommandDocument,
+        mut command: CommandDocument,
     ) -> Result<CommandState, crate::sim::commands::StoreError> {
+        command.wake_due_at = Some(future(self.wakes.rewake_interval));
         self.store.insert(&command).await.inspect_err(|_| self.metrics.error("store"))?;
         self.metrics.accepted();
         self.metrics.entered(CommandState::Queued);
@@ -107,7 +111,10 @@ impl Dispatcher {
             }
             Ok(_) => {
                 self.metrics.routed("wake");
-                self.wake(&iccid, command).await
+                match self.send_wake(&iccid, &command.id, WakeTrigger::Route).await {
+                    Some(sent) => self.record_wake(command, &sent).await,
+                    None => command.state,
+                }
             }
             Err(err) => {
                 self.metrics.error("presence");
@@ -117,47 +124,71 @@ impl Dispatcher {
         }
     }
 
-    /// Asks for a wake-up SMS; `woken` on success, else still `queued`.
-    async fn wake(&self, iccid: &Iccid, command: &CommandDocument) -> CommandState {
-        let sent = match tokio::time::timeout(WAKE_TIMEOUT, self.wake.wake(iccid)).await {
-            Ok(Ok(sent)) => sent,
+    /// Asks for a wake-up SMS to `iccid` (for `command_id`, in the logs);
+    /// the SMS when one was sent. A refusal or failure is counted and
+    /// logged: the command stays as it is.
+    pub(crate) async fn send_wake(
+        &self,
+        iccid: &Iccid,
+        command_id: &str,
+        trigger: WakeTrigger,
+    ) -> Option<WakeSent> {
+        let trigger_name = trigger.as_str();
+        match tokio::time::timeout(WAKE_TIMEOUT, self.wake.wake(iccid)).await {
+            Ok(Ok(sent)) => {
+                self.metrics.woke(trigger);
+                Some(sent)
+            }
             Ok(Err(err)) => {
                 let reason = super::metrics::wake_reason(&err);
                 self.metrics.wake_failed(reason);
-                if reason == "not_configured" {
-                    tracing::debug!(command_id = %command.id, "no wake-up on this instance; command stays queued");
+                if matches!(reason, "not_configured" | "recently_woken") {
+                    tracing::debug!(%command_id, trigger = trigger_name, reason, "no wake-up sent; command waits");
                 } else {
-                    tracing::info!(command_id = %command.id, error = %err, "wake-up not sent; command stays queued");
+                    tracing::info!(%command_id, trigger = trigger_name, error = %err, "wake-up not sent; command waits");
                 }
-                return command.state;
+                None
             }
             Err(_) => {
                 self.metrics.wake_failed("timeout");
-                tracing::warn!(command_id = %command.id, "wake-up timed out; command stays queued");
-                return command.state;
+                tracing::warn!(%command_id, trigger = trigger_name, "wake-up timed out; command waits");
+                None
             }
+        }
+    }
+
+    /// Records on `command` that `sent` woke its SIM: `woken`, one more
+    /// wake-up, the next one due a `sim.rewake_interval` from now. Returns
+    /// the state it is in now.
+    pub(crate) async fn record_wake(&self, command: &CommandDocument, sent: &WakeSent) -> CommandState {
+        let extra = doc! {
+            "wake_message_id": sent.message_id.as_str(),
+            "woken_at": DateTime::now(),
+            "wake_due_at": future(self.wakes.rewake_interval),
         };
-        let extra = doc! { "wake_message_id": sent.message_id.as_str() };
+        let detail = if command.wakes == 0 { "wake-up sent" } else { "wake-up sent again" };
         match self
             .store
             .transition(
                 command,
-                &[CommandState::Queued],
+                &CommandState::WAITING,
                 CommandState::Woken,
                 extra,
-                None,
-                Some("wake-up sent"),
+                Some(doc! { "wakes": 1 }),
+                Some(detail),
             )
             .await
         {
             Ok(true) => {
-                self.metrics.entered(CommandState::Woken);
+                if command.state != CommandState::Woken {
+                    self.metrics.entered(CommandState::Woken);
+                }
                 CommandState::Woken
             }
             Ok(false) => command.state,
             Err(err) => {
                 self.metrics.error("store");
-                tracing::warn!(error = %err, "woken state not stored");
+                tracing::warn!(error = %err, command_id = %command.id, "woken state not stored");
                 command.state
             }
         }
@@ -165,7 +196,7 @@ impl Dispatcher {
 
     /// Claims `command` as delivered and hands it to `session`; `true`
     /// when the session took it.
-    async fn deliver(&self, session: &SessionHandle, command: &CommandDocument) -> bool {
+    pub(crate) async fn deliver(&self, session: &SessionHandle, command: &CommandDocument) -> bool {
         let Ok(kind) = CommandType::new(&command.command_type) else { return false };
         let Some(id) = StoredCommandId::parse(&command.id) else { return false };
         let claimed = self
@@ -358,107 +389,7 @@ impl Dispatcher {
         }
     }
 
-    /// Extends the Redis entries of the sessions here; a SIM whose entry
-    /// now names another instance has a newer session there, so the one
-    /// here is closed as superseded.
-    pub async fn refresh_presence(&self) {
-        for iccid in self.local_iccids() {
-            let Some(session) = self.session(&iccid) else { continue };
-            match self.presence.refresh(&iccid).await {
-                Ok(true) => {}
-                Ok(false) => match self.presence.holder(&iccid).await {
-                    Ok(Some(other)) if other != self.presence.instance() => {
-                        tracing::info!(holder = %other, "a newer session of the SIM is on another instance");
-                        session.close(CloseReason::Superseded);
-                    }
-                    Ok(_) => {
-                        let _ = self.presence.claim(&iccid).await;
-                    }
-                    Err(_) => self.metrics.error("presence"),
-                },
-                Err(err) => {
-                    self.metrics.error("presence");
-                    tracing::warn!(error = %err, "session entry not refreshed");
-                    return;
-                }
-            }
-        }
-    }
-
-    /// Delivers waiting commands of every session here (covers lost
-    /// notifications and commands queued while a delivery failed).
-    pub async fn sweep_waiting(&self) {
-        let iccids: Vec<String> = self.local_iccids().iter().map(|i| i.as_str().to_owned()).collect();
-        for chunk in iccids.chunks(SWEEP_CHUNK) {
-            let waiting = match self.store.waiting_for(chunk, SWEEP_BATCH).await {
-                Ok(w) => w,
-                Err(err) => {
-                    self.metrics.error("store");
-                    tracing::warn!(error = %err, "waiting commands not swept");
-                    return;
-                }
-            };
-            for command in waiting {
-                let Ok(iccid) = Iccid::new(&command.iccid) else { continue };
-                if let Some(session) = self.session(&iccid) {
-                    self.deliver(&session, &command).await;
-                }
-            }
-        }
-    }
-
-    /// Delivers for the SIMs other instances told this one about.
-    pub async fn take_notifications(&self) {
-        match self.presence.take_notifications(64).await {
-            Ok(iccids) => {
-                for iccid in iccids {
-                    self.deliver_waiting(&iccid).await;
-                }
-            }
-            Err(err) => {
-                self.metrics.error("presence");
-                tracing::debug!(error = %err, "inbox not read");
-            }
-        }
-    }
-
-    /// Marks commands past their time-to-live `expired`.
-    pub async fn expire_due(&self) {
-        let due = match self.store.due_to_expire(SWEEP_BATCH).await {
-            Ok(d) => d,
-            Err(err) => {
-                self.metrics.error("store");
-                tracing::warn!(error = %err, "expired commands not swept");
-                return;
-            }
-        };
-        for command in due {
-            match self
-                .store
-                .transition(
-                    &command,
-                    &CommandState::OPEN,
-                    CommandState::Expired,
-                    doc! {},
-                    None,
-                    Some("time-to-live over"),
-                )
-                .await
-            {
-                Ok(true) => {
-                    self.metrics.entered(CommandState::Expired);
-                    self.publish_state(&command, EventData::SimCommandExpired).await;
-                }
-                Ok(false) => {}
-                Err(err) => {
-                    self.metrics.error("store");
-                    tracing::warn!(error = %err, "command not expired");
-                }
-            }
-        }
-    }
-
-    async fn publish_state(&self, command: &CommandDocument, make: fn(CommandEvent) -> EventData) {
+    pub(crate) async fn publish_state(&self, command: &CommandDocument, make: fn(CommandEvent) -> EventData) {
         let data = make(CommandEvent {
             command_id: command.id.clone(),
             iccid: command.iccid.clone(),

@@ -1,8 +1,10 @@
 //! `simgate_sim_*` metrics of the commands layer: commands accepted, state
 //! changes by the state entered, how commands were routed (to a session
 //! here, to the instance holding the session, or to a wake-up), wake-ups
-//! not sent by reason, backend errors by operation, and the sessions this
-//! instance has registered in Redis. Every child exists at 0 from the start.
+//! sent by what asked for them (the routing of a new command, or the
+//! re-wake sweep), wake-ups not sent by reason, backend errors by
+//! operation, and the sessions this instance has registered in Redis. Every
+//! child exists at 0 from the start.
 
 use crate::sim::commands::CommandState;
 use crate::sim::wake::WakeError;
@@ -31,6 +33,33 @@ pub struct RouteLabels {
 pub struct ReasonLabels {
     /// A fixed name.
     pub reason: &'static str,
+}
+
+/// What asked for a wake-up.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct TriggerLabels {
+    /// `route` or `sweep`.
+    pub trigger: &'static str,
+}
+
+/// What asks for a wake-up SMS: the `trigger` label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WakeTrigger {
+    /// A new command found no session anywhere.
+    Route,
+    /// The re-wake sweep found a command still waiting
+    /// (`sim.rewake_interval`).
+    Sweep,
+}
+
+impl WakeTrigger {
+    /// The label value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            WakeTrigger::Route => "route",
+            WakeTrigger::Sweep => "sweep",
+        }
+    }
 }
 
 /// A backend operation of the commands layer.
@@ -67,6 +96,7 @@ pub struct SimServiceMetrics {
     transitions: Family<StateLabels, Counter>,
     routes: Family<RouteLabels, Counter>,
     wake_failures: Family<ReasonLabels, Counter>,
+    wakes: Family<TriggerLabels, Counter>,
     errors: Family<OpLabels, Counter>,
     sessions_registered: Gauge,
 }
@@ -92,6 +122,7 @@ impl SimServiceMetrics {
             "Wake-ups not sent, by reason (the command stays queued)",
             m.wake_failures.clone(),
         );
+        r.register("wakes", "Wake-up SMS sent, by what asked for them (route, sweep)", m.wakes.clone());
         r.register(
             "errors",
             "Backend operations of the commands layer that failed, by operation",
@@ -110,6 +141,9 @@ impl SimServiceMetrics {
         }
         for reason in WAKE_REASONS {
             m.wake_failures.get_or_create_owned(&ReasonLabels { reason });
+        }
+        for trigger in [WakeTrigger::Route, WakeTrigger::Sweep] {
+            m.wakes.get_or_create_owned(&TriggerLabels { trigger: trigger.as_str() });
         }
         for op in ERROR_OPS {
             m.errors.get_or_create_owned(&OpLabels { op });
@@ -131,6 +165,10 @@ impl SimServiceMetrics {
 
     pub(crate) fn wake_failed(&self, reason: &'static str) {
         self.wake_failures.get_or_create(&ReasonLabels { reason }).inc();
+    }
+
+    pub(crate) fn woke(&self, trigger: WakeTrigger) {
+        self.wakes.get_or_create(&TriggerLabels { trigger: trigger.as_str() }).inc();
     }
 
     pub(crate) fn error(&self, op: &'static str) {

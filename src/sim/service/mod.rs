@@ -1,9 +1,10 @@
 //! The sim-service composition (docs/sim-commands.md): from the `[sim]`
 //! settings and the backends, the master keyring, the SIM registry behind
-//! the applet listener on TCP 9506, the session registry in Redis, the
-//! commands store and their [`Dispatcher`], the task that consumes the
-//! listener's [`AppletEvent`]s, and the periodic sweeps. [`SimService::start`]
-//! returns what the HTTP router mounts under `/v1`.
+//! the applet listener on TCP 9506, the session registry in Redis
+//! ([`crate::state::SessionPresence`]), the commands store and their
+//! [`Dispatcher`], the task that consumes the listener's [`AppletEvent`]s,
+//! and the periodic sweeps (`sweeps.rs`, `rewake.rs`).
+//! [`SimService::start`] returns what the HTTP router mounts under `/v1`.
 //!
 //! Shutdown: the listener watches the shutdown token, so it stops
 //! listening as the HTTP side stops accepting, then closes its sessions
@@ -15,13 +16,15 @@
 mod credentials;
 mod dispatch;
 mod metrics;
-mod presence;
+mod rewake;
+mod sweeps;
 mod tasks;
 
 pub use credentials::RegistryCredentials;
-pub use dispatch::{DELIVERY_BATCH, Dispatcher, SWEEP_BATCH, status_name};
-pub use metrics::SimServiceMetrics;
-pub use presence::{INBOX_MAX, INBOX_TTL, PresenceError, SessionPresence};
+pub use dispatch::{DELIVERY_BATCH, Dispatcher, status_name};
+pub use metrics::{SimServiceMetrics, WakeTrigger};
+pub use rewake::{REWAKE_BATCH, WakePolicy};
+pub use sweeps::{CHANGE_SETTLE, SWEEP_BATCH, SWEEP_PAGES};
 
 use crate::backends::Backends;
 use crate::events::{EventOrigin, EventSink};
@@ -32,6 +35,7 @@ use crate::sim::commands::{CommandLimits, CommandStore};
 use crate::sim::listener::{AppletListener, AppletMetrics, ListenerConfig, ListenerError};
 use crate::sim::registry::{SimRegistry, SimRegistryMetrics};
 use crate::sim::wake::WakeUp;
+use crate::state::{SessionPresence, StateError, StateMetrics, StateStore};
 use prometheus_client::registry::Registry;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -53,8 +57,8 @@ pub enum SimError {
     #[error(transparent)]
     Listener(#[from] ListenerError),
     /// The session registry cannot be set up (the instance id).
-    #[error(transparent)]
-    Presence(#[from] PresenceError),
+    #[error("session registry: {0}")]
+    Presence(#[from] StateError),
 }
 
 impl SimError {
@@ -64,7 +68,7 @@ impl SimError {
             self,
             SimError::Config(_)
                 | SimError::Listener(ListenerError::Config(_))
-                | SimError::Presence(PresenceError::InstanceId)
+                | SimError::Presence(StateError::InvalidInput { .. })
         )
     }
 }
@@ -96,7 +100,10 @@ impl SimService {
     /// sends wake-up SMS to SIMs with no session anywhere
     /// ([`crate::sim::wake::NoWakeUp`] where none is configured). `sims`:
     /// the process's SIM registry when the SMS side already made one (its
-    /// metrics are registered once); made here otherwise.
+    /// metrics are registered once); made here otherwise. `state`: the
+    /// process's shared state in Redis, likewise (made here on the
+    /// `redis` backend when `None`).
+    #[allow(clippy::too_many_arguments)]
     pub async fn start(
         settings: &Settings,
         backends: &Backends,
@@ -105,6 +112,7 @@ impl SimService {
         shutdown: &Shutdown,
         wake: Arc<dyn WakeUp>,
         sims: Option<SimRegistry>,
+        state: Option<StateStore>,
     ) -> Result<Option<Self>, SimError> {
         let sim = &settings.sim;
         if !sim.enabled {
@@ -134,12 +142,11 @@ impl SimService {
         )
         .await?;
         let applet_addr = listener.local_addr();
-        let presence = SessionPresence::new(
-            redis,
-            crate::state::KeySpace::default().prefix(),
-            &instance,
-            sim.session_ttl,
-        )?;
+        let state = state.unwrap_or_else(|| {
+            StateStore::new(redis, StateMetrics::register(registry.sub_registry_with_prefix("state")))
+        });
+        let presence = SessionPresence::new(state, &instance, sim.session_ttl)?;
+        let wakes = WakePolicy { rewake_interval: sim.rewake_interval, max_wakes: sim.max_wakes };
         let dispatcher = Arc::new(Dispatcher {
             store: CommandStore::new(&mongo, &instance, sim.command_retention),
             presence,
@@ -150,10 +157,12 @@ impl SimService {
             origin: EventOrigin { region: settings.instance.region.clone(), instance },
             metrics: SimServiceMetrics::register(registry),
             local: Mutex::new(Default::default()),
+            wakes,
+            changes: sweeps::first_mark(),
         });
         shutdown.spawn(listener.join());
         shutdown.spawn(tasks::consume_events(dispatcher.clone(), events_rx));
-        tasks::spawn_sweeps(shutdown, &dispatcher, refresh_period(sim));
+        tasks::spawn_sweeps(shutdown, &dispatcher, refresh_period(sim), wakes.sweep_period());
         let limits = CommandLimits {
             default_ttl: sim.command_ttl,
             max_ttl: sim.max_command_ttl,

@@ -2,8 +2,8 @@
 //! [`AppletEvent`]s (in order, one at a time, until the listener has
 //! drained and dropped its sender; only the deliveries to a newly opened
 //! session run beside it, at most 64 at once) and the periodic sweeps
-//! (Redis entry refresh, inbox, waiting commands, expiry), which stop at
-//! shutdown.
+//! (Redis entry refresh, inbox, waiting commands, re-wakes, expiry), which
+//! stop at shutdown.
 
 use super::dispatch::Dispatcher;
 use crate::lifecycle::Shutdown;
@@ -57,12 +57,18 @@ pub(crate) async fn consume_events(dispatcher: Arc<Dispatcher>, mut events: mpsc
 }
 
 /// Starts the periodic sweeps under `shutdown`.
-pub(crate) fn spawn_sweeps(shutdown: &Shutdown, dispatcher: &Arc<Dispatcher>, refresh: Duration) {
+pub(crate) fn spawn_sweeps(
+    shutdown: &Shutdown,
+    dispatcher: &Arc<Dispatcher>,
+    refresh: Duration,
+    rewake: Duration,
+) {
     spawn_every(shutdown, dispatcher, refresh, |d| Box::pin(async move { d.refresh_presence().await }));
     spawn_every(shutdown, dispatcher, INBOX_PERIOD, |d| {
         Box::pin(async move { d.take_notifications().await })
     });
     spawn_every(shutdown, dispatcher, WAITING_PERIOD, |d| Box::pin(async move { d.sweep_waiting().await }));
+    spawn_every(shutdown, dispatcher, rewake, |d| Box::pin(async move { d.rewake_due().await }));
     spawn_every(shutdown, dispatcher, EXPIRY_PERIOD, |d| Box::pin(async move { d.expire_due().await }));
 }
 
