@@ -222,6 +222,8 @@ async fn commands_reach_applets_through_either_instance() {
     let waiting = command(&b, &sims[3], &body);
     let woken = wait_state(&b, &waiting, "woken", Duration::from_secs(10)).await;
     assert!(woken["wake_message_id"].is_string(), "{woken}");
+    assert_eq!(woken["wakes"], 1, "{woken}");
+    assert!(woken["woken_at"].is_string(), "{woken}");
     let scrape = pipeline::metrics(&b);
     assert_eq!(metric_sum(&scrape, "simgate_sim_ota_wakeups_sent_total"), 1.0, "{scrape}");
     let late = swarm(target_a, &sims[3..4], Duration::ZERO, 0);

@@ -126,6 +126,8 @@ fn view_json(c: &CommandDocument, history: &[HistoryDocument]) -> serde_json::Va
         "expires_at": rfc3339(c.expires_at),
         "deliveries": c.deliveries,
         "wake_message_id": c.wake_message_id,
+        "wakes": c.wakes,
+        "woken_at": c.woken_at.and_then(rfc3339),
         "result": c.result.as_ref().map(|r| json!({ "status": r.status, "status_code": r.status_code, "payload": r.payload })),
         "history": history,
     })
