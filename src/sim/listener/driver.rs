@@ -1,34 +1,35 @@
 //! The task that owns one applet connection: a thin driver around the
 //! sans-IO [`AppletSession`] (shared/STYLE.md rule 1). One `select!` loop
-//! reads (any fragmentation: the session's frame reader reassembles and
-//! refuses an oversized length before buffering), writes one queued frame
-//! at a time, takes commands from the [`SessionHandle`]'s bounded channel,
-//! wakes on the session's next deadline and on a close request. Session
-//! events become registry calls and [`AppletEvent`]s.
+//! polls the socket (reads of any fragmentation: the session's frame reader
+//! reassembles and refuses an oversized length before buffering; writes of
+//! one queued frame at a time), takes commands and the close request from
+//! the session's [`Inbox`], wakes on the session's next deadline and on the
+//! listener's drain. Session events become registry calls and
+//! [`AppletEvent`]s.
+//!
+//! An idle session is mostly this task, so its state is kept small
+//! (docs/benchmarks.md, "Applet endpoint"): no read buffer and no split of
+//! the socket live in it ([`super::socket`] reads into the stack of each
+//! poll), and the futures of the rare steps (registry calls, events, the
+//! end) are boxed while they run instead of sizing every session's task.
 
 use super::credentials::CredentialSource;
-use super::handle::{AppletEvent, CloseSignal, CommandError, SendCommand, SessionHandle, Sessions};
+use super::handle::{AppletEvent, CommandError, SendCommand, SessionHandle, Sessions};
+use super::inbox::{Inbox, Wake};
 use super::metrics::AppletMetrics;
+use super::socket::{self, Outgoing};
 use crate::sim::applet::CloseReason;
 use crate::sim::ids::{Iccid, Kvn};
 use crate::sim::secured::Counter;
 use crate::sim::session::{AppletSession, ServerConfig, SessionEvent};
-use bytes::{Buf, Bytes};
+use std::future::poll_fn;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, WriteHalf};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 use tokio::time::{Instant, timeout};
+use tokio_util::sync::CancellationToken;
 
-/// Octets read per call; a SIM sends about 160 at a time.
-const READ_CHUNK: usize = 512;
-/// How long the last frames (the close) get to be written.
-const FLUSH_TIMEOUT: Duration = Duration::from_secs(1);
-/// After the close, how long unread input is discarded before the socket
-/// is dropped (dropping it with unread input would reset the connection
-/// and could destroy the close frame in flight), and how much at most.
-const LINGER: Duration = Duration::from_millis(500);
-const LINGER_MAX: usize = 16 * 1024;
 /// How long a session waits for the commands layer to take an event.
 const EVENT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -54,121 +55,81 @@ struct Driver {
     id: u64,
     session: AppletSession,
     ctx: Arc<SessionContext>,
-    close: Arc<CloseSignal>,
-    /// The SIM and key version the opening named (not yet proven).
+    /// Shared with the session's handles.
+    inbox: Arc<Inbox>,
+    /// The SIM and key version the opening named (proven once `open`).
     claimed: Option<(Iccid, Kvn)>,
-    /// Set once the session opened.
-    open: Option<SessionHandle>,
+    /// Whether the session opened (and is in [`Sessions`]).
+    open: bool,
     /// Accept plus the handshake timeout: the registry lookup counts in it.
     handshake_deadline: Instant,
-    commands_tx: mpsc::Sender<Box<SendCommand>>,
-    commands_rx: mpsc::Receiver<Box<SendCommand>>,
     end: Option<End>,
 }
 
 /// Serves one accepted connection until its session ends; returns why.
+/// `drain` is the listener's: cancelled, the session closes with "server
+/// draining" (or the reason a handle asked for first).
 pub(crate) async fn serve<S>(
-    io: S,
+    mut io: S,
     id: u64,
     ctx: Arc<SessionContext>,
-    close: Arc<CloseSignal>,
+    drain: CancellationToken,
     _permit: OwnedSemaphorePermit,
 ) -> CloseReason
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let (commands_tx, commands_rx) = mpsc::channel(ctx.config.max_pending_commands.max(1));
     let accepted = Instant::now();
-    let session = AppletSession::new(ctx.config.clone(), accepted.into_std());
-    let handshake_deadline = accepted + ctx.config.handshake_timeout;
     let mut driver = Driver {
         id,
-        session,
+        session: AppletSession::new(ctx.config.clone(), accepted.into_std()),
+        inbox: Arc::new(Inbox::new(ctx.config.max_pending_commands)),
+        handshake_deadline: accepted + ctx.config.handshake_timeout,
         ctx,
-        close,
         claimed: None,
-        open: None,
-        handshake_deadline,
-        commands_tx,
-        commands_rx,
+        open: false,
         end: None,
     };
-    let (mut rd, mut wr) = tokio::io::split(io);
-    let mut buf = [0u8; READ_CHUNK];
-    let mut out: Option<Bytes> = None;
+    let mut out = Outgoing::default();
     let mut closing = false;
     let end = loop {
-        driver.process_events().await;
-        if out.as_ref().is_none_or(|b| b.is_empty()) {
-            out = driver.session.poll_transmit();
+        while let Some(event) = driver.session.poll_event() {
+            Box::pin(driver.on_event(event)).await;
+        }
+        if out.is_idle() {
+            out.set(driver.session.poll_transmit());
         }
         if let Some(end) = driver.end {
             break end;
         }
         let deadline = driver.session.poll_timeout().map(Instant::from_std);
         tokio::select! {
-            read = rd.read(&mut buf) => match read {
-                Ok(0) | Err(_) => driver.peer_gone(),
-                Ok(n) => driver.session.handle_bytes(Instant::now().into_std(), &buf[..n]),
-            },
-            written = write_some(&mut wr, out.as_mut()), if out.is_some() => {
-                if written.is_err() {
+            alive = poll_fn(|cx| socket::poll_io(cx, &mut io, &mut out, &mut driver.session)) => {
+                if !alive {
                     driver.peer_gone();
                 }
             },
-            Some(command) = driver.commands_rx.recv() => driver.on_command(*command),
+            wake = driver.inbox.next(closing) => match wake {
+                Wake::Command(command) => driver.on_command(command),
+                Wake::Close(reason) => {
+                    closing = true;
+                    driver.session.begin_close(reason);
+                }
+            },
             () = sleep_until(deadline) => driver.session.handle_timeout(Instant::now().into_std()),
-            () = driver.close.token.cancelled(), if !closing => {
+            () = drain.cancelled(), if !closing => {
                 closing = true;
-                let reason = driver.close.reason.get().copied().unwrap_or(CloseReason::ServerDraining);
-                driver.session.begin_close(reason);
+                driver.session.begin_close(driver.inbox.close_requested().unwrap_or(CloseReason::ServerDraining));
             },
         }
     };
     // Counted and reported before the goodbye is written, so whoever sees
     // the close frame can already see the metrics and the event.
-    driver.finish(end).await;
+    Box::pin(driver.finish(end)).await;
     if end.flush {
-        let _ = timeout(FLUSH_TIMEOUT, async {
-            if let Some(rest) = out.take() {
-                wr.write_all(&rest).await?;
-            }
-            while let Some(frame) = driver.session.poll_transmit() {
-                wr.write_all(&frame).await?;
-            }
-            wr.flush().await?;
-            wr.shutdown().await
-        })
-        .await;
-        let _ = timeout(LINGER, async {
-            let mut discarded = 0;
-            while discarded < LINGER_MAX {
-                match rd.read(&mut buf).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => discarded += n,
-                }
-            }
-        })
-        .await;
+        Box::pin(socket::goodbye(&mut io, out, &mut driver.session)).await;
     }
     end.reason
-}
-
-/// Writes some of `out`, advancing it.
-async fn write_some<W: AsyncWrite + Unpin>(
-    wr: &mut WriteHalf<W>,
-    out: Option<&mut Bytes>,
-) -> std::io::Result<()> {
-    let Some(out) = out else { return Ok(()) };
-    let n = wr.write(out).await?;
-    if n == 0 {
-        return Err(std::io::ErrorKind::WriteZero.into());
-    }
-    out.advance(n);
-    if out.is_empty() {
-        wr.flush().await?;
-    }
-    Ok(())
 }
 
 async fn sleep_until(deadline: Option<Instant>) {
@@ -184,30 +145,31 @@ impl Driver {
         self.end.get_or_insert(End { reason: CloseReason::Normal, by_peer: true, flush: false });
     }
 
-    async fn process_events(&mut self) {
-        while let Some(event) = self.session.poll_event() {
-            match event {
-                SessionEvent::NeedKeys { iccid, kvn } => self.look_up(iccid, kvn).await,
-                SessionEvent::CounterAccepted(counter) => self.accept_counter(counter).await,
-                SessionEvent::Opened { iccid, applet_version, .. } => {
-                    self.on_opened(iccid, applet_version).await
-                }
-                SessionEvent::ProofOfReceipt { command_id, status } => {
-                    if let Some(iccid) = self.open.as_ref().map(|h| h.iccid().clone()) {
-                        self.emit(AppletEvent::ProofOfReceipt { iccid, command_id, status }).await;
-                    }
-                }
-                SessionEvent::Result { command_id, status, payload } => {
-                    self.ctx.metrics.result(status);
-                    if let Some(iccid) = self.open.as_ref().map(|h| h.iccid().clone()) {
-                        self.emit(AppletEvent::Result { iccid, command_id, status, payload }).await;
-                    }
-                }
-                SessionEvent::Closed { reason, by_peer } => {
-                    self.end.get_or_insert(End { reason, by_peer, flush: true });
+    async fn on_event(&mut self, event: SessionEvent) {
+        match event {
+            SessionEvent::NeedKeys { iccid, kvn } => self.look_up(iccid, kvn).await,
+            SessionEvent::CounterAccepted(counter) => self.accept_counter(counter).await,
+            SessionEvent::Opened { iccid, applet_version, .. } => self.on_opened(iccid, applet_version).await,
+            SessionEvent::ProofOfReceipt { command_id, status } => {
+                if let Some(iccid) = self.open_iccid() {
+                    self.emit(AppletEvent::ProofOfReceipt { iccid, command_id, status }).await;
                 }
             }
+            SessionEvent::Result { command_id, status, payload } => {
+                self.ctx.metrics.result(status);
+                if let Some(iccid) = self.open_iccid() {
+                    self.emit(AppletEvent::Result { iccid, command_id, status, payload }).await;
+                }
+            }
+            SessionEvent::Closed { reason, by_peer } => {
+                self.end.get_or_insert(End { reason, by_peer, flush: true });
+            }
         }
+    }
+
+    /// The SIM, once the session is open.
+    fn open_iccid(&self) -> Option<Iccid> {
+        self.claimed.as_ref().filter(|_| self.open).map(|(iccid, _)| iccid.clone())
     }
 
     /// Asks the registry for the claimed SIM's keys. Unknown SIMs go to the
@@ -264,11 +226,11 @@ impl Driver {
             // Closed while its opening was persisted (a lost counter race).
             return;
         }
-        let handle = SessionHandle::new(self.id, iccid.clone(), self.commands_tx.clone(), self.close.clone());
+        let handle = SessionHandle::new(self.id, iccid.clone(), self.inbox.clone());
         self.ctx.sessions.insert(handle.clone());
         self.ctx.metrics.opened();
         tracing::debug!(%iccid, applet_version, "applet session opened");
-        self.open = Some(handle.clone());
+        self.open = true;
         self.emit(AppletEvent::Opened { session: handle, applet_version }).await;
     }
 
@@ -296,8 +258,8 @@ impl Driver {
     }
 
     async fn finish(&mut self, end: End) {
-        self.commands_rx.close();
-        let was_open = self.open.is_some();
+        let raced = self.inbox.shut();
+        let was_open = self.open;
         self.ctx.metrics.closed(end.reason, end.by_peer, was_open);
         tracing::debug!(
             reason = end.reason.as_str(),
@@ -305,17 +267,27 @@ impl Driver {
             was_open,
             "applet session ended"
         );
-        if let Some(handle) = self.open.take() {
-            self.ctx.sessions.remove(handle.iccid(), self.id);
+        // Commands that raced the end are answered, not left waiting.
+        for command in raced {
+            let _ = command.reply.send(Err(CommandError::Closed));
+        }
+        if let Some(iccid) = self.open_iccid() {
+            self.open = false;
+            self.ctx.sessions.remove(&iccid, self.id);
             let unanswered = self.session.unanswered_commands();
-            let iccid = handle.iccid().clone();
-            drop(handle);
             self.emit(AppletEvent::Closed { iccid, reason: end.reason, by_peer: end.by_peer, unanswered })
                 .await;
         }
-        // Commands that raced the end are answered, not left waiting.
-        while let Ok(command) = self.commands_rx.try_recv() {
-            let _ = command.reply.send(Err(CommandError::Closed));
+    }
+}
+
+impl Drop for Driver {
+    /// A task dropped before its end (the drain grace ran out) still tells
+    /// its handles: they see it closed, and queued commands are answered.
+    fn drop(&mut self) {
+        drop(self.inbox.shut());
+        if let Some(iccid) = self.open_iccid() {
+            self.ctx.sessions.remove(&iccid, self.id);
         }
     }
 }

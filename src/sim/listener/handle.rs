@@ -1,16 +1,16 @@
 //! How the rest of the gateway reaches an open applet session: a cheap
-//! [`SessionHandle`] per session (a bounded channel to its task, and a
-//! token to close it), the local registry [`Sessions`] (ICCID to handle,
+//! [`SessionHandle`] per session (its [`Inbox`]: a bounded command queue
+//! and a close request), the local registry [`Sessions`] (ICCID to handle,
 //! one session per SIM), and the [`AppletEvent`]s the sessions report.
 
+use super::inbox::Inbox;
 use crate::sim::applet::{CloseReason, CommandId, CommandType, ResultStatus};
 use crate::sim::ids::Iccid;
 use crate::sim::secured::ResponseStatus;
 use crate::sim::session::SendError;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
-use tokio::sync::{mpsc, oneshot};
-use tokio_util::sync::CancellationToken;
+use std::sync::{Arc, Mutex};
+use tokio::sync::oneshot;
 
 /// Why a command did not reach the session's queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -18,7 +18,7 @@ pub enum CommandError {
     /// The session has ended (or ends before it took the command).
     #[error("applet session closed")]
     Closed,
-    /// The session's channel is full: keep the command queued.
+    /// The session's command queue is full: keep the command queued.
     #[error("applet session busy")]
     Busy,
     /// The session refused it (not open, queue full, too large, counter
@@ -27,10 +27,8 @@ pub enum CommandError {
     Refused(SendError),
 }
 
-/// A command on its way to a session's task. Boxed in the channel: tokio
-/// allocates every slot of a session's command channel when the session
-/// opens, and a pointer per slot instead of the whole command takes about
-/// 2 KiB off each idle session (docs/benchmarks.md, "Applet endpoint").
+/// A command on its way to a session's task, in its [`Inbox`] (which
+/// allocates room for commands only while some are waiting).
 #[derive(Debug)]
 pub(crate) struct SendCommand {
     pub(crate) id: CommandId,
@@ -46,31 +44,12 @@ pub struct SessionHandle {
     /// successor from [`Sessions`].
     id: u64,
     iccid: Iccid,
-    commands: mpsc::Sender<Box<SendCommand>>,
-    close: Arc<CloseSignal>,
-}
-
-/// Asks a session to close, with the first reason given.
-#[derive(Debug, Default)]
-pub(crate) struct CloseSignal {
-    pub(crate) token: CancellationToken,
-    pub(crate) reason: OnceLock<CloseReason>,
-}
-
-impl CloseSignal {
-    pub(crate) fn new(token: CancellationToken) -> Self {
-        Self { token, reason: OnceLock::new() }
-    }
+    inbox: Arc<Inbox>,
 }
 
 impl SessionHandle {
-    pub(crate) fn new(
-        id: u64,
-        iccid: Iccid,
-        commands: mpsc::Sender<Box<SendCommand>>,
-        close: Arc<CloseSignal>,
-    ) -> Self {
-        Self { id, iccid, commands, close }
+    pub(crate) fn new(id: u64, iccid: Iccid, inbox: Arc<Inbox>) -> Self {
+        Self { id, iccid, inbox }
     }
 
     /// The SIM this session authenticated as.
@@ -80,12 +59,12 @@ impl SessionHandle {
 
     /// Whether the session's task has ended.
     pub fn is_closed(&self) -> bool {
-        self.commands.is_closed()
+        self.inbox.is_closed()
     }
 
     /// Sends a command; `Ok` once the session sealed and queued it. Its
     /// proof of receipt and result come as [`AppletEvent`]s. Waits at most
-    /// for the session's task to take it; never when the channel is full.
+    /// for the session's task to take it; never when its queue is full.
     pub async fn send_command(
         &self,
         id: CommandId,
@@ -93,18 +72,14 @@ impl SessionHandle {
         payload: Vec<u8>,
     ) -> Result<(), CommandError> {
         let (reply, answer) = oneshot::channel();
-        self.commands.try_send(Box::new(SendCommand { id, kind, payload, reply })).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => CommandError::Busy,
-            mpsc::error::TrySendError::Closed(_) => CommandError::Closed,
-        })?;
+        self.inbox.push(SendCommand { id, kind, payload, reply })?;
         answer.await.unwrap_or(Err(CommandError::Closed))
     }
 
     /// Asks the session to close with `reason` (a close frame, then the
     /// socket); the first reason asked for wins.
     pub fn close(&self, reason: CloseReason) {
-        let _ = self.close.reason.set(reason);
-        self.close.token.cancel();
+        self.inbox.request_close(reason);
     }
 }
 
@@ -208,22 +183,19 @@ mod tests {
         Iccid::new(&format!("{body}{}", Iccid::check_digit(body).unwrap())).unwrap()
     }
 
-    fn handle(id: u64) -> (SessionHandle, mpsc::Receiver<Box<SendCommand>>) {
-        let (tx, rx) = mpsc::channel(1);
-        let close = Arc::new(CloseSignal::new(CancellationToken::new()));
-        (SessionHandle::new(id, iccid(), tx, close), rx)
+    fn handle(id: u64) -> SessionHandle {
+        SessionHandle::new(id, iccid(), Arc::new(Inbox::new(1)))
     }
 
     #[tokio::test]
     async fn a_newer_session_supersedes_and_an_old_one_never_removes_it() {
         let sessions = Sessions::default();
-        let (old, _old_rx) = handle(1);
-        let (new, _new_rx) = handle(2);
+        let old = handle(1);
+        let new = handle(2);
         sessions.insert(old.clone());
         sessions.insert(new.clone());
-        assert_eq!(old.close.reason.get(), Some(&CloseReason::Superseded));
-        assert!(old.close.token.is_cancelled());
-        assert!(!new.close.token.is_cancelled());
+        assert_eq!(old.inbox.close_requested(), Some(CloseReason::Superseded));
+        assert_eq!(new.inbox.close_requested(), None);
         sessions.remove(&iccid(), 1);
         assert_eq!(sessions.get(&iccid()).map(|h| h.id), Some(2), "the old session's end keeps the new one");
         sessions.remove(&iccid(), 2);
@@ -232,27 +204,27 @@ mod tests {
 
     #[tokio::test]
     async fn commands_to_a_full_or_gone_session_fail_at_once() {
-        let (h, rx) = handle(1);
+        let h = handle(1);
         let kind = || CommandType::new("ping").unwrap();
-        // Nobody takes the first one: the channel (capacity 1) is then full.
+        // Nobody takes the first one: the queue (capacity 1) is then full.
         let pending = tokio::spawn({
             let h = h.clone();
             async move { h.send_command(CommandId([1; 16]), kind(), Vec::new()).await }
         });
         for _ in 0..100 {
-            if h.commands.capacity() == 0 {
+            if h.inbox.len() == 1 {
                 break;
             }
             tokio::task::yield_now().await;
         }
-        assert_eq!(h.commands.capacity(), 0, "the first command waits in the channel");
+        assert_eq!(h.inbox.len(), 1, "the first command waits in the queue");
         assert_eq!(h.send_command(CommandId([2; 16]), kind(), Vec::new()).await, Err(CommandError::Busy));
-        drop(rx);
+        drop(h.inbox.shut());
         assert_eq!(pending.await.unwrap(), Err(CommandError::Closed), "dropped unanswered");
         assert!(h.is_closed());
         assert_eq!(h.send_command(CommandId([3; 16]), kind(), Vec::new()).await, Err(CommandError::Closed));
         h.close(CloseReason::Normal);
         h.close(CloseReason::Overloaded);
-        assert_eq!(h.close.reason.get(), Some(&CloseReason::Normal), "the first reason wins");
+        assert_eq!(h.inbox.close_requested(), Some(CloseReason::Normal), "the first reason wins");
     }
 }

@@ -14,7 +14,9 @@ mod config;
 mod credentials;
 mod driver;
 mod handle;
+mod inbox;
 mod metrics;
+mod socket;
 
 pub use config::{DEFAULT_DRAIN_GRACE, DEFAULT_MAX_SESSIONS, DEFAULT_PORT, ListenerConfig};
 pub use credentials::{CredentialError, CredentialFuture, CredentialSource, MemoryCredentials};
@@ -24,7 +26,6 @@ pub use metrics::AppletMetrics;
 use crate::sim::keys::AesKey;
 use crate::sim::session::{MIN_PEER_FRAME, ServerConfig};
 use driver::SessionContext;
-use handle::CloseSignal;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -173,9 +174,9 @@ async fn accept_loop(
                     };
                     next_id += 1;
                     let _ = stream.set_nodelay(true);
-                    let close = Arc::new(CloseSignal::new(sessions_token.child_token()));
                     let span = tracing::info_span!("applet_session", %peer);
-                    tasks.spawn(driver::serve(stream, next_id, ctx.clone(), close, permit).instrument(span));
+                    let session = driver::serve(stream, next_id, ctx.clone(), sessions_token.clone(), permit);
+                    tasks.spawn(session.instrument(span));
                 }
                 Err(err) => {
                     tracing::warn!(error = %err, "applet listener accept failed");

@@ -1,5 +1,5 @@
 //! The bounded queue of frames a session side has made and the driver has
-//! not written yet.
+//! not written yet; it takes memory only while frames wait.
 
 use crate::sim::frame::{FrameError, write_frame};
 use bytes::Bytes;
@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 /// Frames waiting for the socket, at most `max` (shared/STYLE.md rule 7).
 #[derive(Debug)]
 pub(crate) struct Outbox {
-    /// Whole frames, length prefix included.
+    /// Whole frames, length prefix included; unallocated when empty.
     frames: VecDeque<Bytes>,
     /// The bound.
     max: usize,
@@ -71,12 +71,24 @@ impl Outbox {
         Ok(())
     }
 
+    /// The oldest frame; a drained queue gives its memory back, so an idle
+    /// session holds no frame room.
     pub(crate) fn pop(&mut self) -> Option<Bytes> {
-        self.frames.pop_front()
+        let frame = self.frames.pop_front();
+        if self.frames.is_empty() && self.frames.capacity() > 0 {
+            self.frames = VecDeque::new();
+        }
+        frame
     }
 
     /// Drops what is waiting (a session closing for overload).
     pub(crate) fn clear(&mut self) {
-        self.frames.clear();
+        self.frames = VecDeque::new();
+    }
+
+    /// Frames there is room for without allocating (for the tests).
+    #[cfg(test)]
+    pub(crate) fn capacity(&self) -> usize {
+        self.frames.capacity()
     }
 }

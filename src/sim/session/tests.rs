@@ -475,3 +475,19 @@ fn a_verified_packet_for_another_tar_is_a_protocol_error() {
     assert_eq!(p.server_closed(), Some((CloseReason::ProtocolError, false)));
     assert!(!p.server_events.iter().any(|e| matches!(e, SessionEvent::CounterAccepted(_))));
 }
+
+#[test]
+fn an_idle_open_session_holds_no_queue_room() {
+    let mut pair = Pair::new(client_config(), Some(credentials(0))).opened();
+    assert_eq!(pair.server.held(), (0, 0, 0), "after the handshake");
+    pair.client.send_result(pair.now, command_id(1), ResultStatus::Ok, vec![1; 300]).unwrap();
+    pair.chunk = 7;
+    pair.drive();
+    assert!(pair.server_events.iter().any(|e| matches!(e, SessionEvent::Result { .. })));
+    assert_eq!(pair.server.held(), (0, 0, 0), "after a message, fragmented");
+    let written = pair.server_wire.len();
+    pair.run_for(Duration::from_secs(61), Duration::from_secs(1));
+    assert!(pair.server.is_open(), "heartbeats kept it open");
+    assert!(pair.server_wire.len() > written, "the server sent its heartbeat");
+    assert_eq!(pair.server.held(), (0, 0, 0), "after a heartbeat");
+}

@@ -40,7 +40,7 @@ pub struct AppletSession {
     reader: FrameReader,
     outbox: Outbox,
     /// Events not yet polled; a handful per frame, and frames per call are
-    /// bounded by the input the driver passes.
+    /// bounded by the input the driver passes. Unallocated when empty.
     events: VecDeque<SessionEvent>,
     /// When the session must be open by.
     handshake_deadline: Instant,
@@ -128,14 +128,26 @@ impl AppletSession {
         }
     }
 
+    /// Room held by the event and frame queues, and octets by the frame
+    /// reader (for the tests: all zero in an idle session).
+    #[cfg(test)]
+    pub(crate) fn held(&self) -> (usize, usize, usize) {
+        (self.events.capacity(), self.outbox.capacity(), self.reader.buffered())
+    }
+
     /// The next frame to write.
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
         self.outbox.pop()
     }
 
-    /// The next event.
+    /// The next event. A drained queue gives its memory back: an idle
+    /// session holds no event room (docs/benchmarks.md, "Applet endpoint").
     pub fn poll_event(&mut self) -> Option<SessionEvent> {
-        self.events.pop_front()
+        let event = self.events.pop_front();
+        if self.events.is_empty() && self.events.capacity() > 0 {
+            self.events = VecDeque::new();
+        }
+        event
     }
 
     /// When `handle_timeout` must be called next; `None` once closed.
