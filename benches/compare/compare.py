@@ -350,7 +350,7 @@ def table(results):
                 f"{fmt(r['p99_us'])} | {ratio(r['p99_us'], b.get('p99_us'))} | "
                 f"{fmt(r['target_cpu_per_100k'], 2)} | {r['target_busy']:.2f} | {'; '.join(note)} |")
     rev = [r for r in results if r["impl"] == "simgate"]
-    out += ["", "Reverse: simgate's ESME against each target (the target's side measured).", "",
+    out += ["", "Reverse: `simgate load smpp` against each target (the target's side measured).", "",
             "| binds | window | target | msg/s | ×smsc-sim | target CPU s/100k | ×smsc-sim | target peak RSS MiB | ×smsc-sim | p99 µs | ×smsc-sim | note |",
             "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for binds, window in ROWS:
