@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # SMPP ESME comparison (issue 7 item 5): the same workload (submit_sm and
 # submit_sm_resp, 160-character GSM text; 1 and 4 binds; windows 1, 10, 64)
-# against the same target, simgate smsc-sim on 127.0.0.1, by simgate's ESME
+# against the same target, simgate smsc-sim on 127.0.0.1, by simgate's own
+# tool `simgate load smpp`, by the bench driver on simgate's EsmeSession,
 # and by four peers: the Rust crates smpp34 and rusmppc, the npm package
-# smpp and the PyPI package smpplib; and simgate's ESME against the smpp34
-# server as the reverse target. Each driver is our own small program on the
-# peer's public API (benches/peers/, benches/compare/); the peers are
-# installed here, pinned, into $SIMGATE_TOOLS (never into the repository).
+# smpp and the PyPI package smpplib; and `simgate load smpp` against the
+# smpp34 server as the reverse target. Each peer's driver is our own small
+# program on the peer's public API (benches/peers/, benches/compare/); the
+# peers are installed here, pinned, into $SIMGATE_TOOLS (never into the
+# repository). A run that stalls is stopped, kept as "stalled" and tried
+# once more (benches/compare/compare.py).
 #
 #   scripts/bench-compare.sh               full run (100,000 messages per
 #                                          run, 20,000 for smpplib), print
@@ -20,6 +23,8 @@
 #   scripts/bench-compare.sh --report      no run: table and plot from the
 #                                          last run's results.json
 #   scripts/bench-compare.sh --only simgate,smpp34   some implementations
+#                                          (simgate, simgate-driver, smpp34,
+#                                          rusmppc, node-smpp, smpplib)
 #
 # Results go to $CARGO_TARGET_DIR/bench-compare/ (results.json, table.md,
 # compare.png). Every run has a timeout and stops itself; all traffic is on

@@ -8,7 +8,15 @@ both processes from /proc: CPU (utime+stime of /proc/PID/stat, the client's
 read on its zombie so nothing after its last tick is lost, the target's as
 the difference over the run), and peak resident memory (VmHWM of
 /proc/PID/status, sampled while the process lives). The driver reports
-messages, seconds, errors and p50/p99 latency as one JSON line.
+messages, seconds, errors and p50/p99 latency as one JSON line; simgate's
+own tool, `simgate load smpp`, writes its JSON report to a file instead,
+read here into the same fields (its process is measured the same way).
+
+A run that makes no progress (neither the client's nor the target's CPU
+time moves for STALL_SECONDS) or outlives --timeout is stopped and recorded
+as "stalled" with what is known (wall time, CPU, memory, and the submits
+the simulator accepted); it is tried once more, and the note says whether
+the retry completed.
 
 Writes results.json, table.md and a PNG plot into --out.
 """
@@ -33,6 +41,20 @@ TEXT = ("simgate comparison run: one hundred and sixty characters of GSM "
 assert len(TEXT) == 160, len(TEXT)
 # Simulator CPU over wall time above which the target may be the bottleneck.
 SIM_BUSY = 0.85
+# Seconds without a CPU tick on either side after which a run is stalled.
+STALL_SECONDS = 15
+# The submit_sm every `simgate load smpp` run replays: the same fields as
+# the drivers send (benches/peers/src/lib.rs: SOURCE_ADDR, DESTINATION_ADDR).
+SOURCE_ADDR, DESTINATION_ADDR = "simgate", "46700000001"
+
+
+def submit_sm_hex(text):
+    """One submit_sm (SMPP v3.4 4.4.1) as a hex fixture line, sequence 1."""
+    c = lambda v: v.encode() + b"\0"
+    body = (c("") + bytes([5, 0]) + c(SOURCE_ADDR) + bytes([1, 1]) + c(DESTINATION_ADDR)
+            + bytes([0, 0, 0]) + c("") + c("") + bytes([0, 0, 0, 0, len(text)]) + text.encode())
+    header = (16 + len(body)).to_bytes(4, "big") + (4).to_bytes(4, "big") + bytes(4) + (1).to_bytes(4, "big")
+    return (header + body).hex()
 
 
 def cpu_seconds(pid):
@@ -83,7 +105,9 @@ def start_target(kind, paths, work):
     else:
         port = free_port()
         cmd = [paths["smpp34-smsc"], "--listen", f"127.0.0.1:{port}", "--duration", "900"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    err = open(work / "target.stderr", "w")
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
+    err.close()
     line = read_line(proc, 20)
     if not line.startswith("listening on "):
         proc.kill()
@@ -106,55 +130,103 @@ def read_line(proc, timeout):
     return out[0] if out else ""
 
 
-def stop_target(proc):
+def stop_target(proc, work):
+    """Stops the target; the simulator's final count of accepted submits, if
+    it printed one."""
     proc.send_signal(signal.SIGTERM)
     try:
         proc.wait(10)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+    for line in (work / "target.stderr").read_text(errors="replace").splitlines():
+        if line.startswith("smsc-sim: final "):
+            fields = dict(f.split("=", 1) for f in line.split()[2:] if "=" in f)
+            if fields.get("submits", "").isdigit():
+                return int(fields["submits"])
+    return None
 
 
 def run_one(impl, binds, window, count, target_kind, paths, work, timeout):
+    """One run of `impl`; tried once more if it stalls."""
+    first = run_once(impl, binds, window, count, target_kind, paths, work, timeout)
+    if "stalled" not in first:
+        return first
+    print(f"[compare] {impl} binds {binds} window {window}: {first['stalled']}; trying once more",
+          file=sys.stderr, flush=True)
+    second = run_once(impl, binds, window, count, target_kind, paths, work, timeout)
+    second["first_try"] = {k: first.get(k) for k in ("stalled", "wall_s", "sim_submits")}
+    return second
+
+
+def run_once(impl, binds, window, count, target_kind, paths, work, timeout):
     target, addr = start_target(target_kind, paths, work)
+    spec = IMPLEMENTATIONS[impl]
+    flags = {"target": addr, "system_id": ACCOUNT[0], "password": ACCOUNT[1], "binds": binds,
+             "window": window, "count": count, "text": TEXT, "timeout": timeout, "work": work}
+    stalled = None
     try:
         target_cpu0 = cpu_seconds(target.pid)
-        flags = ["--target", addr, "--system-id", ACCOUNT[0], "--password", ACCOUNT[1],
-                 "--binds", str(binds), "--window", str(window), "--count", str(count),
-                 "--text", TEXT, "--timeout", str(timeout)]
-        cmd = IMPLEMENTATIONS[impl]["cmd"](paths) + flags
-        env = dict(os.environ, **IMPLEMENTATIONS[impl].get("env", lambda p: {})(paths))
+        cmd = spec["cmd"](paths, flags)
+        env = dict(os.environ, **spec.get("env", lambda p: {})(paths))
         wall0 = time.monotonic()
         client = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         sampler = Sampler(client.pid)
         sampler.start()
+        # Drain both pipes while the client runs so it never blocks on them.
+        pipes = {}
+        readers = [threading.Thread(target=lambda n=n, f=f: pipes.__setitem__(n, f.read()), daemon=True)
+                   for n, f in (("out", client.stdout), ("err", client.stderr))]
+        for t in readers:
+            t.start()
         # Wait for the exit without reaping, so /proc/PID/stat still holds
-        # the final CPU times; a hard deadline past the driver's own.
-        deadline = wall0 + timeout + 30
+        # the final CPU times; stop a run past its deadline or without a
+        # CPU tick on either side for STALL_SECONDS (both idle: stalled).
+        # The drivers stop themselves at --timeout; this is the backstop.
+        deadline = wall0 + timeout + 10
+        last_cpu, last_move = None, time.monotonic()
         while True:
             r = os.waitid(os.P_PID, client.pid, os.WEXITED | os.WNOWAIT | os.WNOHANG)
             if r is not None:
                 break
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            cpu = (cpu_seconds(client.pid), cpu_seconds(target.pid))
+            if cpu != last_cpu:
+                last_cpu, last_move = cpu, now
+            if stalled is None and now - last_move > STALL_SECONDS:
+                stalled = f"stalled: no CPU on either side for {STALL_SECONDS} s, stopped after {now - wall0:.0f} s"
                 client.kill()
-            time.sleep(0.01)
+            elif stalled is None and now > deadline:
+                stalled = f"stalled: not done within {timeout} s"
+                client.kill()
+            time.sleep(0.05)
         wall = time.monotonic() - wall0
         client_cpu = cpu_seconds(client.pid)
         sampler.stop.set()
         sampler.join()
-        stdout, stderr = client.communicate()
+        client.wait()
+        for t in readers:
+            t.join(5)
+        stdout, stderr = pipes.get("out", b""), pipes.get("err", b"")
         target_cpu = cpu_seconds(target.pid) - target_cpu0
         target_hwm = vm_hwm_kib(target.pid) or 0
     finally:
-        stop_target(target)
+        sim_submits = stop_target(target, work)
     result = {"impl": impl, "target": target_kind, "binds": binds, "window": window, "count": count,
               "exit": client.returncode, "wall_s": wall, "client_cpu_s": client_cpu,
-              "client_hwm_kib": sampler.hwm, "target_cpu_s": target_cpu, "target_hwm_kib": target_hwm}
-    lines = [l for l in stdout.decode(errors="replace").splitlines() if l.startswith("{")]
-    if client.returncode != 0 or not lines:
-        result["failure"] = (stderr.decode(errors="replace").strip().splitlines() or ["no output"])[-1][:300]
+              "client_hwm_kib": sampler.hwm, "target_cpu_s": target_cpu, "target_hwm_kib": target_hwm,
+              "sim_submits": sim_submits}
+    if stalled:
+        result["stalled"] = stalled
         return result
-    report = json.loads(lines[-1])
+    try:
+        report = spec.get("parse", parse_json_line)(stdout.decode(errors="replace"), flags)
+    except (OSError, ValueError, KeyError) as e:
+        report = None
+        result["failure"] = f"unreadable result: {e}"[:300]
+    if client.returncode != 0 or report is None:
+        result.setdefault("failure", (stderr.decode(errors="replace").strip().splitlines() or ["no output"])[-1][:300])
+        return result
     result.update({k: report[k] for k in ("messages", "errors", "seconds", "p50_us", "p99_us", "pipelined")})
     m = max(report["messages"], 1)
     result["rate"] = report["messages"] / report["seconds"] if report["seconds"] > 0 else 0.0
@@ -164,20 +236,58 @@ def run_one(impl, binds, window, count, target_kind, paths, work, timeout):
     return result
 
 
+def parse_json_line(stdout, flags):
+    """The drivers' one JSON line (the last line starting with '{')."""
+    lines = [l for l in stdout.splitlines() if l.startswith("{")]
+    return json.loads(lines[-1]) if lines else None
+
+
+def simgate_load_cmd(paths, f):
+    """`simgate load smpp` on the harness's workload: transmitter binds, a
+    closed-loop window, the count, the same submit_sm as a fixture."""
+    fixture = f["work"] / "submit_sm.hex"
+    fixture.write_text(submit_sm_hex(f["text"]) + "\n")
+    report = f["work"] / "load-smpp.json"
+    report.unlink(missing_ok=True)
+    return [paths["simgate"], "load", "smpp", "--target", f["target"], "--system-id", f["system_id"],
+            "--bind", "transmitter", "--sessions", str(f["binds"]), "--window", str(f["window"]),
+            "--count", str(f["count"]), "--fixtures", str(fixture), "--response-timeout", "30s",
+            "--duration", f"{f['timeout']}s", "--json", str(report)]
+
+
+def simgate_load_parse(stdout, f):
+    """The JSON report of `simgate load smpp` in the drivers' fields."""
+    r = json.loads((f["work"] / "load-smpp.json").read_text())
+    lat = r["latency"]
+    return {"messages": lat["count"], "errors": r["errors"] + r["unanswered"], "seconds": r["elapsed_s"],
+            "p50_us": round(lat["p50_ms"] * 1000), "p99_us": round(lat["p99_ms"] * 1000), "pipelined": True}
+
+
+def driver_flags(f):
+    return ["--target", f["target"], "--system-id", f["system_id"], "--password", f["password"],
+            "--binds", str(f["binds"]), "--window", str(f["window"]), "--count", str(f["count"]),
+            "--text", f["text"], "--timeout", str(f["timeout"])]
+
+
 def peers_bin(name):
-    return lambda p: [str(pathlib.Path(p["peers"]) / name)]
+    return lambda p, f: [str(pathlib.Path(p["peers"]) / name)] + driver_flags(f)
 
 
-# One entry per implementation: the command line that runs its driver
-# (the common flags are appended). simgate's entry is its own small driver
-# (benches/peers/src/bin/simgate_esme.rs) until `simgate load smpp` lands.
+# One entry per implementation: the command line of a run (from the
+# paths and the run's flags) and, when it does not print the drivers' JSON
+# line, how to read its result. simgate's entry is its own tool,
+# `simgate load smpp`; "simgate-driver" is the bench driver on the same
+# sans-IO EsmeSession (benches/peers/src/bin/simgate_esme.rs), kept as a
+# second row to show what the tool's run bookkeeping costs.
 IMPLEMENTATIONS = {
-    "simgate": {"cmd": peers_bin("simgate-esme"), "label": "simgate"},
+    "simgate": {"cmd": simgate_load_cmd, "parse": simgate_load_parse,
+                "env": lambda p: {"SIMGATE_LOAD_SMPP_PASSWORD": ACCOUNT[1]}, "label": "simgate load smpp"},
+    "simgate-driver": {"cmd": peers_bin("simgate-esme"), "label": "simgate EsmeSession (driver)"},
     "smpp34": {"cmd": peers_bin("smpp34-esme"), "label": "smpp34 1.5.1 (Rust)"},
     "rusmppc": {"cmd": peers_bin("rusmppc-esme"), "label": "rusmppc 0.4.0 (Rust)"},
-    "node-smpp": {"cmd": lambda p: [p["node"], str(p["here"] / "node_smpp_esme.js")],
+    "node-smpp": {"cmd": lambda p, f: [p["node"], str(p["here"] / "node_smpp_esme.js")] + driver_flags(f),
                   "env": lambda p: {"NODE_PATH": p["node_path"]}, "label": "smpp 0.5.1 (npm)", "slow": False},
-    "smpplib": {"cmd": lambda p: [p["python"], str(p["here"] / "smpplib_esme.py")],
+    "smpplib": {"cmd": lambda p, f: [p["python"], str(p["here"] / "smpplib_esme.py")] + driver_flags(f),
                 "label": "smpplib 2.2.4 (PyPI)", "slow": True},
 }
 
@@ -188,6 +298,22 @@ def fmt(v, digits=0):
 
 def ratio(v, base):
     return "–" if v is None or not base else f"{v / base:.2f}"
+
+
+def stall_note(r):
+    """The note of a run that stalled on both tries."""
+    first = r.get("first_try", {}).get("stalled")
+    note = f"**{r['stalled']}**" + (f"; the first try too ({first.removeprefix('stalled: ')})" if first else "")
+    if r.get("sim_submits") is not None:
+        note += f"; the simulator had answered {r['sim_submits']:,} of {r['count']:,} submits"
+    return note
+
+
+def retry_note(r):
+    """The note of a run whose first try stalled and whose retry completed."""
+    first = r["first_try"]
+    known = f", the simulator had answered {first['sim_submits']:,}" if first.get("sim_submits") is not None else ""
+    return f"first try {first['stalled']}{known}; **the retry completed**"
 
 
 def table(results):
@@ -203,7 +329,12 @@ def table(results):
             if "failure" in r:
                 out.append(f"| {binds} | {window} | {label} | failed: {r['failure']} |" + " |" * 10)
                 continue
-            note = []
+            if "stalled" in r:
+                mib = r["client_hwm_kib"] / 1024
+                out.append(f"| {binds} | {window} | {label} | – | – | – | – | {fmt(mib, 1)} | – | – | – | – | – | "
+                           f"{stall_note(r)} |")
+                continue
+            note = [retry_note(r)] if "first_try" in r else []
             if r["target_busy"] > SIM_BUSY:
                 note.append(f"**sim near a full core ({r['target_busy']:.2f})**")
             if r["errors"]:
@@ -219,7 +350,7 @@ def table(results):
                 f"{fmt(r['p99_us'])} | {ratio(r['p99_us'], b.get('p99_us'))} | "
                 f"{fmt(r['target_cpu_per_100k'], 2)} | {r['target_busy']:.2f} | {'; '.join(note)} |")
     rev = [r for r in results if r["impl"] == "simgate"]
-    out += ["", "Reverse: simgate's ESME against each target (the target's side measured).", "",
+    out += ["", "Reverse: `simgate load smpp` against each target (the target's side measured).", "",
             "| binds | window | target | msg/s | ×smsc-sim | target CPU s/100k | ×smsc-sim | target peak RSS MiB | ×smsc-sim | p99 µs | ×smsc-sim | note |",
             "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for binds, window in ROWS:
@@ -231,7 +362,12 @@ def table(results):
                 out.append(f"| {binds} | {window} | {label} | failed: {r['failure']} |" + " |" * 8)
                 continue
             mib = r["target_hwm_kib"] / 1024
-            note = f"{r['errors']} errors" if r["errors"] else ""
+            if "stalled" in r:
+                out.append(f"| {binds} | {window} | {label} | – | – | – | – | {fmt(mib, 1)} | – | – | – | "
+                           f"{stall_note(r)} |")
+                continue
+            note = "; ".join(n for n in [retry_note(r) if "first_try" in r else "",
+                                         f"{r['errors']} errors" if r["errors"] else ""] if n)
             out.append(
                 f"| {binds} | {window} | {label} | {fmt(r['rate'])} | {ratio(r['rate'], base.get('rate'))} | "
                 f"{fmt(r['target_cpu_per_100k'], 2)} | {ratio(r['target_cpu_per_100k'], base.get('target_cpu_per_100k'))} | "
@@ -245,7 +381,7 @@ def plot(results, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fwd = [r for r in results if r["target"] == "smsc-sim" and "failure" not in r]
+    fwd = [r for r in results if r["target"] == "smsc-sim" and "failure" not in r and "stalled" not in r]
     impls = [i for i in IMPLEMENTATIONS if any(r["impl"] == i for r in fwd)]
     labels = [f"{b} bind{'s' if b > 1 else ''}\nwindow {w}" for b, w in ROWS]
     fig, axes = plt.subplots(1, 3, figsize=(16, 5))
@@ -302,9 +438,13 @@ def main():
             count = a.slow_count if IMPLEMENTATIONS[impl].get("slow") else a.count
             r = run_one(impl, binds, window, count, target, paths, a.out, a.timeout)
             results.append(r)
-            summary = (f"{r['rate']:,.0f} msg/s, client {r['client_cpu_per_100k']:.2f} CPU s/100k, "
-                       f"target busy {r['target_busy']:.2f}, p99 {r['p99_us']} us"
-                       if "failure" not in r else f"FAILED: {r['failure']}")
+            if "failure" in r:
+                summary = f"FAILED: {r['failure']}"
+            elif "stalled" in r:
+                summary = stall_note(r)
+            else:
+                summary = (f"{r['rate']:,.0f} msg/s, client {r['client_cpu_per_100k']:.2f} CPU s/100k, "
+                           f"target busy {r['target_busy']:.2f}, p99 {r['p99_us']} us")
             print(f"[compare] {impl:>9} -> {target:<13} binds {binds} window {window:>2}: {summary}",
                   file=sys.stderr, flush=True)
         doc = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "text": TEXT,

@@ -2,9 +2,9 @@
 //! final states (for query_sm, v3.4 4.8) and a 64-bit digest of each
 //! submit to count duplicates.
 
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::hash::{DefaultHasher, Hash, Hasher};
-use std::time::Instant;
+use std::collections::{HashSet, VecDeque};
+use std::hash::{BuildHasherDefault, DefaultHasher, Hash, Hasher};
+use std::time::{Duration, Instant};
 
 use crate::smpp::pdu::{Pdu, Tlv};
 use crate::smpp::receipt::MessageState;
@@ -49,35 +49,86 @@ pub struct MessageRecord {
     pub done_unix: u64,
 }
 
+/// One remembered message, compact (16 octets, so a million of them take
+/// 16 MiB): `done_at` as nanoseconds from the book's first record.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    done_nanos: i64,
+    done_unix: u32,
+    final_state: MessageState,
+}
+
 /// Accepted messages by number, at most `capacity`; numbers are handed out
-/// in order, so inserting `n` forgets `n - capacity`.
+/// in order, so the book is a ring: inserting `n` forgets `n - capacity`.
 #[derive(Debug)]
 pub struct MessageBook {
     next: u64,
-    capacity: u64,
-    records: HashMap<u64, MessageRecord>,
+    capacity: usize,
+    /// The number of `slots[0]`.
+    first: u64,
+    /// Where `done_nanos` counts from: the first record's `done_at`.
+    epoch: Option<Instant>,
+    slots: VecDeque<Slot>,
 }
 
 impl MessageBook {
     /// A book starting at number `first`.
     pub fn new(first: u64, capacity: usize) -> Self {
-        MessageBook { next: first, capacity: capacity.max(1) as u64, records: HashMap::new() }
+        MessageBook { next: first, capacity: capacity.max(1), first, epoch: None, slots: VecDeque::new() }
     }
 
     /// Hands out the next number and remembers the message's fate.
     pub fn accept(&mut self, record: MessageRecord) -> u64 {
         let n = self.next;
         self.next = self.next.wrapping_add(1);
-        if let Some(old) = n.checked_sub(self.capacity) {
-            self.records.remove(&old);
+        if self.slots.len() >= self.capacity {
+            self.slots.pop_front();
+            self.first = self.first.wrapping_add(1);
         }
-        self.records.insert(n, record);
+        let epoch = *self.epoch.get_or_insert(record.done_at);
+        let done_nanos = match record.done_at.checked_duration_since(epoch) {
+            Some(after) => i64::try_from(after.as_nanos()).unwrap_or(i64::MAX),
+            None => i64::try_from(epoch.duration_since(record.done_at).as_nanos()).map_or(i64::MIN, |v| -v),
+        };
+        self.slots.push_back(Slot {
+            done_nanos,
+            done_unix: u32::try_from(record.done_unix).unwrap_or(u32::MAX),
+            final_state: record.final_state,
+        });
         n
     }
 
     /// The message's record, if it is still remembered.
     pub fn get(&self, n: u64) -> Option<MessageRecord> {
-        self.records.get(&n).copied()
+        let index = usize::try_from(n.wrapping_sub(self.first)).ok()?;
+        let slot = self.slots.get(index)?;
+        let epoch = self.epoch?;
+        let offset = Duration::from_nanos(slot.done_nanos.unsigned_abs());
+        let done_at =
+            if slot.done_nanos >= 0 { epoch.checked_add(offset) } else { epoch.checked_sub(offset) }?;
+        Some(MessageRecord { final_state: slot.final_state, done_at, done_unix: u64::from(slot.done_unix) })
+    }
+}
+
+/// The digests are already 64-bit hashes: the filter's set uses them as
+/// they are instead of hashing them again.
+#[derive(Debug, Default, Clone, Copy)]
+struct DigestHasher(u64);
+
+impl Hasher for DigestHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys go in; fold anything else in rather than drop it.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
     }
 }
 
@@ -85,19 +136,19 @@ impl MessageBook {
 #[derive(Debug)]
 pub struct DuplicateFilter {
     capacity: usize,
-    seen: HashSet<u64>,
+    seen: HashSet<u64, BuildHasherDefault<DigestHasher>>,
     order: VecDeque<u64>,
 }
 
 impl DuplicateFilter {
     /// An empty filter.
     pub fn new(capacity: usize) -> Self {
-        DuplicateFilter { capacity: capacity.max(1), seen: HashSet::new(), order: VecDeque::new() }
+        DuplicateFilter { capacity: capacity.max(1), seen: HashSet::default(), order: VecDeque::new() }
     }
 
     /// Records `digest`; true when it was already there (a duplicate).
     pub fn check(&mut self, digest: u64) -> bool {
-        if self.seen.contains(&digest) {
+        if !self.seen.insert(digest) {
             return true;
         }
         if self.order.len() >= self.capacity {
@@ -105,7 +156,6 @@ impl DuplicateFilter {
                 self.seen.remove(&old);
             }
         }
-        self.seen.insert(digest);
         self.order.push_back(digest);
         false
     }
@@ -170,5 +220,25 @@ mod tests {
         let mut f = DuplicateFilter::new(2);
         assert!(!f.check(1) && f.check(1) && !f.check(2) && !f.check(3));
         assert!(!f.check(1), "1 was forgotten");
+    }
+
+    #[test]
+    fn the_book_gives_back_each_fate_exactly() {
+        let t = Instant::now() + Duration::from_secs(10);
+        let mut book = MessageBook::new(u64::MAX - 1, 3);
+        let fates = [
+            (t, MessageState::Delivered),
+            (t - Duration::from_millis(1500), MessageState::Expired),
+            (t + Duration::from_nanos(7), MessageState::Rejected),
+        ];
+        let ids: Vec<u64> = fates
+            .iter()
+            .map(|&(done_at, final_state)| book.accept(MessageRecord { final_state, done_at, done_unix: 42 }))
+            .collect();
+        assert_eq!(ids, [u64::MAX - 1, u64::MAX, 0], "numbers wrap");
+        for (id, (done_at, final_state)) in ids.iter().zip(fates) {
+            assert_eq!(book.get(*id), Some(MessageRecord { final_state, done_at, done_unix: 42 }));
+        }
+        assert_eq!(book.get(1), None, "not handed out yet");
     }
 }

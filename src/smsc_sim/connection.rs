@@ -1,10 +1,14 @@
 //! The task that owns one socket: a thin driver around [`SmscSession`]
 //! (shared/STYLE.md rule 6). Each wakeup reads what is there, lets the
-//! session answer all of it, and writes everything pending in one call;
-//! reading pauses while more than [`HIGH_WATER`] octets wait to be
-//! written, so a peer that does not read cannot grow the buffer.
+//! session answer all of it, and writes everything pending in one call,
+//! at once after the read (with no latency configured the answers are
+//! written on the same turn as the requests); reading pauses while more
+//! than [`HIGH_WATER`] octets wait to be written, so a peer that does not
+//! read cannot grow the buffer.
 
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::{Buf, BytesMut};
@@ -23,6 +27,10 @@ pub const HIGH_WATER: usize = 1 << 20;
 
 /// Deliveries taken from the channel per wakeup.
 const DELIVERY_BATCH: usize = 256;
+
+/// The first arming of a connection's timer, before the session has told
+/// its first deadline (re-armed at once).
+const IDLE_TIMER: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// The clock reading passed to the session.
 pub fn now() -> Now {
@@ -57,6 +65,16 @@ where
     let mut input = BytesMut::with_capacity(64 * 1024);
     let mut unbinding = false;
     let mut batch = Vec::with_capacity(DELIVERY_BATCH);
+    // Made once, not per wakeup: the cancellations and one timer. The
+    // timer is re-armed only when the session's next deadline moves
+    // earlier or it fired; most reads move the inactivity deadline later,
+    // and a timer that fires early costs one handle_timeout that finds
+    // nothing due.
+    let dropped = drop.cancelled();
+    let stopping = hub.cancel.cancelled();
+    let timer = tokio::time::sleep(IDLE_TIMER);
+    tokio::pin!(dropped, stopping, timer);
+    let mut armed = Some(timer.deadline());
     loop {
         for Effect::Schedule { due, job } in session.take_effects() {
             hub.schedule(due, job);
@@ -65,15 +83,23 @@ where
             break;
         }
         let deadline = session.poll_timeout(st).map(tokio::time::Instant::from_std);
+        match (deadline, armed) {
+            (Some(want), Some(at)) if want >= at => {}
+            (Some(want), _) => {
+                timer.as_mut().reset(want);
+                armed = Some(want);
+            }
+            (None, _) => armed = None,
+        }
         let can_read = !session.is_closed() && session.output().len() < HIGH_WATER;
         let has_output = !session.output().is_empty();
         tokio::select! {
             biased;
-            () = drop.cancelled() => {
+            () = &mut dropped => {
                 tracing::debug!("dropped on command");
                 break;
             }
-            () = hub.cancel.cancelled(), if !unbinding => {
+            () = &mut stopping, if !unbinding => {
                 unbinding = true;
                 session.start_unbind(now(), st.config.shutdown_grace, st);
             }
@@ -83,7 +109,14 @@ where
             },
             read = rd.read_buf(&mut input), if can_read => match read {
                 Ok(0) | Err(_) => break,
-                Ok(_) => session.handle_input(now(), &mut input, st),
+                Ok(_) => {
+                    session.handle_input(now(), &mut input, st);
+                    // The answers to everything read go out now, in one
+                    // write, rather than on the next turn of the loop.
+                    if write_now(&mut wr, session.output()).await.is_err() {
+                        break;
+                    }
+                }
             },
             n = rx.recv_many(&mut batch, DELIVERY_BATCH) => {
                 let at = now();
@@ -96,7 +129,10 @@ where
                     break;
                 }
             }
-            () = sleep_until_opt(deadline) => session.handle_timeout(now(), st),
+            () = &mut timer, if armed.is_some() => {
+                armed = None;
+                session.handle_timeout(now(), st);
+            }
         }
     }
     let _ = wr.flush().await;
@@ -118,9 +154,21 @@ where
     tracing::debug!("connection closed");
 }
 
-async fn sleep_until_opt(at: Option<tokio::time::Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
+/// Writes what `out` holds if the socket takes it without waiting, and
+/// advances past what was written; whatever is left goes out through the
+/// loop's write branch. An error means the connection is gone.
+async fn write_now<W: AsyncWrite + Unpin>(wr: &mut W, out: &mut BytesMut) -> std::io::Result<()> {
+    if out.is_empty() {
+        return Ok(());
+    }
+    let polled = std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut *wr).poll_write(cx, out))).await;
+    match polled {
+        Poll::Ready(Ok(0)) => Err(std::io::ErrorKind::WriteZero.into()),
+        Poll::Ready(Ok(n)) => {
+            out.advance(n);
+            Ok(())
+        }
+        Poll::Ready(Err(e)) => Err(e),
+        Poll::Pending => Ok(()),
     }
 }

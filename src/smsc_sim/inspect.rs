@@ -64,6 +64,34 @@ impl RecentSubmits {
         self.kept.push_back(submit);
     }
 
+    /// Keeps the submit_sm fields of `pdu` (other PDUs are not kept),
+    /// reusing the buffers of the entry it drops: no allocation once the
+    /// record is full, which is every submit of a long run.
+    pub fn record(&mut self, pdu: &Pdu<'_>) {
+        let Body::SubmitSm(b) = &pdu.body else { return };
+        let mut entry = if self.kept.len() == RECENT_SUBMITS { self.kept.pop_front() } else { None }
+            .unwrap_or_else(|| ReceivedSubmit {
+                source_addr: String::new(),
+                destination_addr: String::new(),
+                esm_class: 0,
+                protocol_id: 0,
+                registered_delivery: 0,
+                data_coding: 0,
+                short_message: Vec::new(),
+            });
+        entry.source_addr.clear();
+        entry.source_addr.push_str(&String::from_utf8_lossy(b.source_addr.as_bytes()));
+        entry.destination_addr.clear();
+        entry.destination_addr.push_str(&String::from_utf8_lossy(b.destination_addr.as_bytes()));
+        entry.esm_class = b.esm_class;
+        entry.protocol_id = b.protocol_id;
+        entry.registered_delivery = b.registered_delivery;
+        entry.data_coding = b.data_coding;
+        entry.short_message.clear();
+        entry.short_message.extend_from_slice(b.short_message.as_bytes());
+        self.kept.push_back(entry);
+    }
+
     /// A copy, oldest first.
     pub fn snapshot(&self) -> Vec<ReceivedSubmit> {
         self.kept.iter().cloned().collect()
@@ -136,6 +164,33 @@ mod tests {
         assert_eq!(kept.len(), RECENT_SUBMITS);
         assert_eq!(kept[0].source_addr, "5");
         assert_eq!(kept[RECENT_SUBMITS - 1].source_addr, (RECENT_SUBMITS + 4).to_string());
+    }
+
+    #[test]
+    fn recording_in_place_keeps_the_same_fields_as_of() {
+        let mut r = RecentSubmits::default();
+        let mut last = None;
+        for n in 0..(RECENT_SUBMITS + 3) {
+            let dest = format!("4670000{n:04}");
+            let text = format!("text {n}");
+            let body = SmFields {
+                source_addr: Address::new(b"simgate").unwrap(),
+                destination_addr: Address::new(dest.as_bytes()).unwrap(),
+                esm_class: 0x40,
+                registered_delivery: 1,
+                data_coding: 8,
+                short_message: ShortMessage::new(text.as_bytes()).unwrap(),
+                ..SmFields::default()
+            };
+            let pdu = Pdu::new(CommandStatus::ESME_ROK, 1, Body::SubmitSm(body));
+            r.record(&pdu);
+            last = ReceivedSubmit::of(&pdu);
+        }
+        r.record(&Pdu::new(CommandStatus::ESME_ROK, 2, Body::EnquireLink));
+        let kept = r.snapshot();
+        assert_eq!(kept.len(), RECENT_SUBMITS);
+        assert_eq!(kept.last(), last.as_ref(), "the newest, field by field");
+        assert_eq!(kept[0].destination_addr, "46700000003");
     }
 
     #[test]

@@ -59,9 +59,7 @@ impl SmscSession {
         let record = MessageRecord { final_state, done_at: now.at + delay, done_unix };
         let n = lock(&st.book).accept(record);
         st.metrics.submits_accepted.inc();
-        if let Some(submit) = super::inspect::ReceivedSubmit::of(pdu) {
-            lock(&st.recent_submits).push(submit);
-        }
+        lock(&st.recent_submits).record(pdu);
         if lock(&st.duplicates).check(submit_digest(pdu)) {
             st.metrics.duplicate_submits.inc();
         }

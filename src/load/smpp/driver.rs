@@ -8,6 +8,7 @@
 //! arbitrary fixture or report raw responses; this driver gives the session
 //! the fixture's own body and TLVs instead.
 
+use super::feed::{Feed, next_job};
 use super::receipts::{ReceiptBook, lock as lock_book};
 use crate::load::fixtures::Fixture;
 use crate::load::stats::{Recorder, lock};
@@ -17,19 +18,20 @@ use crate::smpp::pdu::{Address, Body, CommandStatus, LongAddress, Pdu, decode};
 use crate::smpp::receipt::{CarriedReceipt, MessageId};
 use crate::smpp::session::{EsmeSession, Inbound, RequestTag, SessionConfig, SessionEvent, SessionState};
 use bytes::BytesMut;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
+use tokio::sync::{OwnedSemaphorePermit, watch};
 
 /// How long a session waits for unbind_resp when the run ends.
 pub const UNBIND_WAIT: Duration = Duration::from_secs(2);
 
 /// One request to send: which fixture, its run-wide index (the tag) and
-/// when it was due; the permit holds its window slot.
+/// when it was due; the permit, open loop, holds its scheduler slot.
 #[derive(Debug)]
 pub struct Job {
     /// Run-wide index: the tag and the destination's index.
@@ -38,9 +40,14 @@ pub struct Job {
     pub fixture: usize,
     /// When it was due (open loop) or handed out (closed loop).
     pub due: Instant,
-    /// Released when the answer (or timeout) is in.
-    pub permit: OwnedSemaphorePermit,
+    /// Open loop: released when the answer (or timeout) is in, so the
+    /// scheduler sees the slot free. Closed loop: none, the session keeps
+    /// its own window.
+    pub permit: Option<OwnedSemaphorePermit>,
 }
+
+/// Requests outstanding on one session: tag -> (due, scheduler slot).
+type InFlight = HashMap<u64, (Instant, Option<OwnedSemaphorePermit>)>;
 
 /// What every session of a run shares.
 #[derive(Debug)]
@@ -53,6 +60,18 @@ pub struct RunShared {
     pub fixtures: Vec<Fixture>,
     /// destination_addr templating, when asked for.
     pub destinations: Option<Destinations>,
+    /// Whether any session of the run can receive a receipt (a receiver
+    /// or transceiver bind); if none can, the message ids of the
+    /// responses are not indexed.
+    pub track_receipts: bool,
+}
+
+impl RunShared {
+    /// Which fixture request `index` replays: in turn.
+    pub fn fixture_of(&self, index: u64) -> usize {
+        let n = self.fixtures.len().max(1) as u64;
+        usize::try_from(index % n).unwrap_or(0)
+    }
 }
 
 /// A bound session, ready to run.
@@ -130,20 +149,49 @@ impl BoundSession {
     }
 
     /// Runs until the peer closes or, after `stop`, the unbind completes.
-    /// Jobs arrive on `jobs` while the window has room; `slots` is closed
-    /// when the session ends so the scheduler stops choosing it.
+    /// Requests come from `feed`: jobs handed out by the open-loop
+    /// scheduler, or, closed loop, indices the session claims itself
+    /// whenever its window has room (no task hop between a response and
+    /// the next request).
     pub async fn run(
         mut self,
         target: String,
-        mut jobs: mpsc::Receiver<Job>,
-        slots: Arc<Semaphore>,
+        feed: Feed,
         mut stop: watch::Receiver<bool>,
         shared: Arc<RunShared>,
     ) {
-        let mut in_flight: HashMap<u64, (Instant, OwnedSemaphorePermit)> = HashMap::new();
-        let mut jobs_open = true;
+        let mut in_flight: InFlight = HashMap::new();
+        let (mut jobs, slots, claim, mut done) = match feed {
+            Feed::Jobs { jobs, slots } => (Some(jobs), Some(slots), None, None),
+            Feed::Claim { claim, done } => (None, None, Some(claim), Some(done)),
+            Feed::Listen => (None, None, None, None),
+        };
         let mut unbind_by: Option<Instant> = None;
+        // One timer for the whole session, re-armed only when the next
+        // deadline moves earlier or it fired: most submits move the
+        // response deadline later, and a timer that fires early costs one
+        // handle_timeout that finds nothing due.
+        let timer = tokio::time::sleep(Duration::from_secs(1));
+        tokio::pin!(timer);
+        let mut armed = timer.deadline().into_std();
+        let mut fired = false;
         loop {
+            if let (Some(claim), true) = (&claim, unbind_by.is_none()) {
+                while self.session.can_submit() {
+                    let now = Instant::now();
+                    let Some(index) = claim.next(now) else { break };
+                    let job = Job { index, fixture: shared.fixture_of(index), due: now, permit: None };
+                    if !self.submit(job, &mut in_flight, &shared) {
+                        // Try the next one after the next event, not in a
+                        // tight loop.
+                        break;
+                    }
+                }
+                if in_flight.is_empty() && claim.exhausted() {
+                    // Everything this session sent is answered.
+                    done = None;
+                }
+            }
             if let Err(err) = self.flush().await {
                 tracing::debug!(%target, %err, "load session write failed");
                 break;
@@ -151,15 +199,21 @@ impl BoundSession {
             if self.events(&mut in_flight, &shared) || self.session.state() == SessionState::Closed {
                 break;
             }
-            if unbind_by.is_some_and(|t| Instant::now() >= t) {
+            let now = Instant::now();
+            if unbind_by.is_some_and(|t| now >= t) {
                 break;
             }
             let deadline = [self.session.poll_timeout(), unbind_by]
                 .into_iter()
                 .flatten()
                 .min()
-                .unwrap_or_else(|| Instant::now() + Duration::from_secs(1));
-            let can_take = jobs_open && unbind_by.is_none() && self.session.can_submit();
+                .unwrap_or_else(|| now + Duration::from_secs(1));
+            if fired || deadline < armed {
+                timer.as_mut().reset(deadline.into());
+                armed = deadline;
+                fired = false;
+            }
+            let can_take = jobs.is_some() && unbind_by.is_none() && self.session.can_submit();
             tokio::select! {
                 read = self.read.read_buf(&mut self.buf) => match read {
                     Ok(0) | Err(_) => break,
@@ -169,9 +223,11 @@ impl BoundSession {
                         }
                     }
                 },
-                job = jobs.recv(), if can_take => match job {
-                    Some(job) => self.submit(job, &mut in_flight, &shared),
-                    None => jobs_open = false,
+                job = next_job(&mut jobs), if can_take => match job {
+                    Some(job) => {
+                        let _ = self.submit(job, &mut in_flight, &shared);
+                    }
+                    None => jobs = None,
                 },
                 changed = stop.changed(), if unbind_by.is_none() => {
                     let _ = changed;
@@ -180,10 +236,16 @@ impl BoundSession {
                         break;
                     }
                 },
-                () = tokio::time::sleep_until(deadline.into()) => self.session.handle_timeout(Instant::now()),
+                () = &mut timer => {
+                    fired = true;
+                    self.session.handle_timeout(Instant::now());
+                }
             }
         }
-        slots.close();
+        if let Some(slots) = slots {
+            slots.close();
+        }
+        drop(done);
         let now = Instant::now();
         let mut rec = lock(&shared.rec);
         for _ in in_flight.drain() {
@@ -192,11 +254,7 @@ impl BoundSession {
     }
 
     /// Acts on session events; true when the session is over.
-    fn events(
-        &mut self,
-        in_flight: &mut HashMap<u64, (Instant, OwnedSemaphorePermit)>,
-        shared: &RunShared,
-    ) -> bool {
+    fn events(&mut self, in_flight: &mut InFlight, shared: &RunShared) -> bool {
         let mut over = false;
         while let Some(event) = self.session.poll_event() {
             match event {
@@ -219,11 +277,7 @@ impl BoundSession {
 
     /// Handles the whole frames read; false on a stream that cannot be
     /// framed any more.
-    fn frames(
-        &mut self,
-        in_flight: &mut HashMap<u64, (Instant, OwnedSemaphorePermit)>,
-        shared: &RunShared,
-    ) -> bool {
+    fn frames(&mut self, in_flight: &mut InFlight, shared: &RunShared) -> bool {
         loop {
             let n = match next_frame(&self.buf, DEFAULT_MAX_PDU_LEN) {
                 Ok(Some(n)) => n,
@@ -241,7 +295,8 @@ impl BoundSession {
                     drop(permit);
                     let status = pdu.command_status;
                     lock(&shared.rec).answered(now, &status_name(status), status.is_ok(), Some(now - due));
-                    if status.is_ok()
+                    if shared.track_receipts
+                        && status.is_ok()
                         && let Some(id) = response_id(&pdu)
                     {
                         lock_book(&shared.book).submitted(&id, now);
@@ -269,14 +324,11 @@ impl BoundSession {
         }
     }
 
-    fn submit(
-        &mut self,
-        job: Job,
-        in_flight: &mut HashMap<u64, (Instant, OwnedSemaphorePermit)>,
-        shared: &RunShared,
-    ) {
+    /// Sends one request; false when it could not be sent (counted as
+    /// `not_sent`).
+    fn submit(&mut self, job: Job, in_flight: &mut InFlight, shared: &RunShared) -> bool {
         let now = Instant::now();
-        let Some(fixture) = shared.fixtures.get(job.fixture) else { return };
+        let Some(fixture) = shared.fixtures.get(job.fixture) else { return false };
         let destination = shared.destinations.as_ref().map(|d| d.get(job.index));
         let result = decode(&fixture.octets).map_err(|e| e.to_string()).and_then(|mut pdu| {
             if let Some(dest) = &destination {
@@ -289,10 +341,12 @@ impl BoundSession {
         match result {
             Ok(_) => {
                 in_flight.insert(job.index, (job.due, job.permit));
+                true
             }
             Err(problem) => {
                 tracing::debug!(origin = %fixture.origin, %problem, "fixture not sent");
                 rec.answered(now, "not_sent", false, None);
+                false
             }
         }
     }
@@ -320,7 +374,11 @@ fn response_id(pdu: &Pdu<'_>) -> Option<MessageId> {
     MessageId::from_c_octets(raw).ok()
 }
 
-/// The name a command_status is counted under.
-pub fn status_name(status: CommandStatus) -> String {
-    status.to_string()
+/// The name a command_status is counted under (no allocation for the
+/// statuses v3.4 5.1.3 names).
+pub fn status_name(status: CommandStatus) -> Cow<'static, str> {
+    match status.name() {
+        Some(name) => Cow::Borrowed(name),
+        None => Cow::Owned(status.to_string()),
+    }
 }

@@ -6,9 +6,11 @@
 //! the submits' message ids, and records latency.
 
 mod driver;
+mod feed;
 mod receipts;
 mod run;
 
 pub use driver::{BoundSession, Job, RunShared, bind, status_name};
+pub use feed::{Claim, Feed};
 pub use receipts::ReceiptBook;
 pub use run::{SmppLoad, replayable, run};

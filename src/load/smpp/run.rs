@@ -3,6 +3,7 @@
 //! then waits for the last answers and receipts and unbinds.
 
 use super::driver::{BoundSession, Job, RunShared, bind};
+use super::feed::{Claim, Feed};
 use super::receipts::{ReceiptBook, lock as lock_book};
 use crate::load::api::pace_label;
 use crate::load::fixtures::Fixture;
@@ -15,6 +16,7 @@ use crate::smpp::session::{BindKind, SessionConfig};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::JoinSet;
 
 /// One `load smpp` run.
 #[derive(Debug, Clone)]
@@ -99,48 +101,27 @@ pub async fn run(load: SmppLoad) -> Result<Report, LoadError> {
         book: Mutex::new(ReceiptBook::default()),
         fixtures: load.fixtures.clone(),
         destinations: load.destinations.clone(),
+        track_receipts: load.bind_kind.receives() || load.receivers > 0,
     });
     let (stop_tx, stop_rx) = watch::channel(false);
-    let mut slots: Vec<Arc<Semaphore>> = Vec::new();
-    let mut queues: Vec<mpsc::Sender<Job>> = Vec::new();
     let mut tasks = tokio::task::JoinSet::new();
-    for session in senders {
-        let sem = Arc::new(Semaphore::new(window));
-        let (tx, rx) = mpsc::channel(window);
-        slots.push(sem.clone());
-        queues.push(tx);
-        tasks.spawn(session.run(load.target.clone(), rx, sem, stop_rx.clone(), shared.clone()));
-    }
     for session in listeners {
-        let (_tx, rx) = mpsc::channel(1);
-        tasks.spawn(session.run(
-            load.target.clone(),
-            rx,
-            Arc::new(Semaphore::new(0)),
-            stop_rx.clone(),
-            shared.clone(),
-        ));
+        tasks.spawn(session.run(load.target.clone(), Feed::Listen, stop_rx.clone(), shared.clone()));
     }
 
     let progress = Progress::new(load.bounds.count);
     let ticker = spawn_shared_ticker(shared.clone(), progress.clone());
 
-    if queues.is_empty() {
+    let sending = if senders.is_empty() {
         if let Some(end) = load.bounds.deadline(start) {
             tokio::time::sleep_until(end.into()).await;
         }
+        start.elapsed()
+    } else if let Pace::Window(_) = load.pace {
+        closed_loop(&load, start, senders, &mut tasks, &stop_rx, &shared).await
     } else {
-        schedule(&load, start, &slots, &queues, &shared).await;
-    }
-    let sending = start.elapsed();
-    drop(queues);
-    // Every answer returns its slot: all slots back means nothing in flight.
-    let drain_by = Instant::now() + load.response_timeout + Duration::from_secs(1);
-    for sem in &slots {
-        let left = drain_by.saturating_duration_since(Instant::now());
-        let n = u32::try_from(window).unwrap_or(u32::MAX);
-        let _ = tokio::time::timeout(left, sem.acquire_many(n)).await;
-    }
+        open_loop(&load, start, window, senders, &mut tasks, &stop_rx, &shared).await
+    };
     let receipts_by = Instant::now() + load.wait_receipts;
     while Instant::now() < receipts_by && !lock_book(&shared.book).all_matched() {
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -161,6 +142,74 @@ pub async fn run(load: SmppLoad) -> Result<Report, LoadError> {
     };
     report.receipts = Some(lock_book(&shared.book).report());
     Ok(report)
+}
+
+/// Closed loop: every session claims the next index itself as its window
+/// frees (no scheduler between a response and the next request). Returns
+/// the length of the sending phase, once every session has its answers.
+async fn closed_loop(
+    load: &SmppLoad,
+    start: Instant,
+    senders: Vec<BoundSession>,
+    tasks: &mut JoinSet<()>,
+    stop: &watch::Receiver<bool>,
+    shared: &Arc<RunShared>,
+) -> Duration {
+    let claim = Arc::new(Claim::new(load.bounds.count, load.bounds.deadline(start)));
+    // Never sent on: each session drops its sender when it is drained.
+    let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
+    for session in senders {
+        let feed = Feed::Claim { claim: claim.clone(), done: done_tx.clone() };
+        tasks.spawn(session.run(load.target.clone(), feed, stop.clone(), shared.clone()));
+    }
+    drop(done_tx);
+    // Bounded: every request is answered or times out, and a duration
+    // bound stops the claims.
+    let drained = done_rx.recv();
+    match load.bounds.deadline(start) {
+        Some(end) => {
+            let by = end + load.response_timeout + Duration::from_secs(1);
+            let _ = tokio::time::timeout_at(by.into(), drained).await;
+        }
+        None => {
+            let _ = drained.await;
+        }
+    }
+    claim.ended().unwrap_or_else(Instant::now).saturating_duration_since(start)
+}
+
+/// Open loop: the scheduler hands requests to the sessions on the run's
+/// timeline, then waits for every slot to come back (nothing in flight).
+async fn open_loop(
+    load: &SmppLoad,
+    start: Instant,
+    window: usize,
+    senders: Vec<BoundSession>,
+    tasks: &mut JoinSet<()>,
+    stop: &watch::Receiver<bool>,
+    shared: &Arc<RunShared>,
+) -> Duration {
+    let mut slots: Vec<Arc<Semaphore>> = Vec::new();
+    let mut queues: Vec<mpsc::Sender<Job>> = Vec::new();
+    for session in senders {
+        let sem = Arc::new(Semaphore::new(window));
+        let (tx, rx) = mpsc::channel(window);
+        slots.push(sem.clone());
+        queues.push(tx);
+        let feed = Feed::Jobs { jobs: rx, slots: sem };
+        tasks.spawn(session.run(load.target.clone(), feed, stop.clone(), shared.clone()));
+    }
+    schedule(load, start, &slots, &queues, shared).await;
+    let sending = start.elapsed();
+    drop(queues);
+    // Every answer returns its slot: all slots back means nothing in flight.
+    let drain_by = Instant::now() + load.response_timeout + Duration::from_secs(1);
+    for sem in &slots {
+        let left = drain_by.saturating_duration_since(Instant::now());
+        let n = u32::try_from(window).unwrap_or(u32::MAX);
+        let _ = tokio::time::timeout(left, sem.acquire_many(n)).await;
+    }
+    sending
 }
 
 fn spawn_shared_ticker(shared: Arc<RunShared>, progress: Progress) -> tokio::task::JoinHandle<()> {
@@ -237,7 +286,7 @@ async fn schedule(
             index,
             fixture: usize::try_from(index % fixtures).unwrap_or(0),
             due: due.unwrap_or(now),
-            permit,
+            permit: Some(permit),
         };
         if queues[s].send(job).await.is_err() && slots.iter().all(|s| s.is_closed()) {
             return;

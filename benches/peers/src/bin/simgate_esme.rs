@@ -4,9 +4,10 @@
 //!
 //! The gateway's bind engine (`simgate::sms::bind`) needs the `server`
 //! feature, a settings tree and a lease store; what it adds over this loop
-//! is routing between binds, not per-PDU work. `simgate load smpp`, once on
-//! main, drives the same session and can replace this program in the
-//! harness's table (`scripts/bench-compare.sh`, `SIMGATE_ESME=load`).
+//! is routing between binds, not per-PDU work. simgate's own row in the
+//! harness's table is `simgate load smpp`, which drives the same session;
+//! this program is the second row, "simgate EsmeSession (driver)", the
+//! session with nothing else around it.
 //!
 //! Per bind: connect, bind_transmitter, then keep at most `window`
 //! submit_sm outstanding (the session enforces it, SMPP v3.4 2.6), write
