@@ -146,7 +146,8 @@ async fn a_wake_up_goes_out_as_sim_data_download_and_its_por_comes_back() {
     .unwrap();
     let mut spec = GatewaySpec::new(&run_tag("ota"), smsc.local_addr().port(), &db)
         .with("SIMGATE__SIM__ENABLED", "true")
-        .with("SIMGATE__SIM__MASTER_KEY", MASTER);
+        .with("SIMGATE__SIM__MASTER_KEY", MASTER)
+        .with("SIMGATE__SIM__LISTEN", &format!("127.0.0.1:{}", free_port()));
     spec.binds = 1;
     spec.max_binds = 2;
     let gw = tokio::task::spawn_blocking(move || {

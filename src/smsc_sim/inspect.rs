@@ -13,7 +13,7 @@ use crate::smpp::pdu::{Address, Body, CommandStatus, Pdu, PduError, ShortMessage
 pub const RECENT_SUBMITS: usize = 64;
 
 /// The fields of one accepted submit_sm a test checks.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReceivedSubmit {
     /// source_addr.
     pub source_addr: String,
@@ -69,16 +69,8 @@ impl RecentSubmits {
     /// record is full, which is every submit of a long run.
     pub fn record(&mut self, pdu: &Pdu<'_>) {
         let Body::SubmitSm(b) = &pdu.body else { return };
-        let mut entry = if self.kept.len() == RECENT_SUBMITS { self.kept.pop_front() } else { None }
-            .unwrap_or_else(|| ReceivedSubmit {
-                source_addr: String::new(),
-                destination_addr: String::new(),
-                esm_class: 0,
-                protocol_id: 0,
-                registered_delivery: 0,
-                data_coding: 0,
-                short_message: Vec::new(),
-            });
+        let mut entry =
+            if self.kept.len() == RECENT_SUBMITS { self.kept.pop_front() } else { None }.unwrap_or_default();
         entry.source_addr.clear();
         entry.source_addr.push_str(&String::from_utf8_lossy(b.source_addr.as_bytes()));
         entry.destination_addr.clear();
@@ -150,15 +142,7 @@ mod tests {
     fn the_record_is_bounded_and_keeps_the_newest() {
         let mut r = RecentSubmits::default();
         for n in 0..(RECENT_SUBMITS + 5) {
-            r.push(ReceivedSubmit {
-                source_addr: n.to_string(),
-                destination_addr: String::new(),
-                esm_class: 0,
-                protocol_id: 0,
-                registered_delivery: 0,
-                data_coding: 0,
-                short_message: Vec::new(),
-            });
+            r.push(ReceivedSubmit { source_addr: n.to_string(), ..ReceivedSubmit::default() });
         }
         let kept = r.snapshot();
         assert_eq!(kept.len(), RECENT_SUBMITS);
