@@ -34,20 +34,10 @@ impl Default for ResponseSecurity {
 /// The name of a status code as printed (`por_ok`, `counter_low`, ...).
 pub fn status_name(s: ResponseStatus) -> String {
     match s {
-        ResponseStatus::PorOk => "por_ok",
-        ResponseStatus::ChecksumFailed => "checksum_failed",
-        ResponseStatus::CounterLow => "counter_low",
-        ResponseStatus::CounterHigh => "counter_high",
-        ResponseStatus::CounterBlocked => "counter_blocked",
-        ResponseStatus::CipheringError => "ciphering_error",
-        ResponseStatus::SecurityError => "security_error",
-        ResponseStatus::InsufficientMemory => "insufficient_memory",
-        ResponseStatus::MoreTime => "more_time",
-        ResponseStatus::TarUnknown => "tar_unknown",
-        ResponseStatus::InsufficientSecurity => "insufficient_security",
-        ResponseStatus::Other(o) => return format!("other_{o:02x}"),
+        ResponseStatus::PorOk => "por_ok".to_owned(),
+        ResponseStatus::Other(o) => format!("other_{o:02x}"),
+        named => named.label().to_owned(),
     }
-    .to_owned()
 }
 
 /// Opens `input` with `keys` and the associated data `aad` (the OTA one

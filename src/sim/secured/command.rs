@@ -35,7 +35,7 @@ use super::spi::{ChecksumKind, Spi};
 use super::suite::{ChecksumKey, CipheringKey, PacketCipher, PacketKeys, PacketMac};
 use super::{Opened, SecuredError};
 use crate::sim::ids::{Kvn, Tar};
-use crate::sim::keys::KeySet;
+use crate::sim::keys::{AesKey, KeySet};
 
 /// Octets from CPL through PCNTR: the smallest command packet.
 pub const FIXED_LEN: usize = 16;
@@ -77,7 +77,7 @@ pub(crate) const fn checksum_len(kind: ChecksumKind, kid: Kid) -> Result<usize, 
 }
 
 /// Refuses a key set of another version than the packet names.
-pub(crate) const fn check_version(packet: u8, keys: &KeySet) -> Result<(), SecuredError> {
+const fn check_version(packet: u8, keys: &KeySet) -> Result<(), SecuredError> {
     if packet == keys.kvn.get() {
         Ok(())
     } else {
@@ -85,22 +85,36 @@ pub(crate) const fn check_version(packet: u8, keys: &KeySet) -> Result<(), Secur
     }
 }
 
+/// The AES keys of `keys` a packet needs, checked against the key version
+/// its KIc and KID name: the checksum key when it has a checksum of
+/// `cc_len` octets, the ciphering key (AES-CBC only) when `ciphered`.
+pub(crate) fn aes_keys(
+    cc_len: usize,
+    ciphered: bool,
+    kic: Kic,
+    kid: Kid,
+    keys: &KeySet,
+) -> Result<(Option<&AesKey>, Option<&AesKey>), SecuredError> {
+    if cc_len > 0 {
+        check_version(kid.key_version(), keys)?;
+    }
+    let cipher_key = if ciphered {
+        kic.require_aes_cbc()?;
+        check_version(kic.key_version(), keys)?;
+        Some(keys.kic.as_ref().ok_or(SecuredError::NoCipheringKey)?)
+    } else {
+        None
+    };
+    Ok((cipher_key, (cc_len > 0).then_some(&keys.kid)))
+}
+
 impl CommandPacket {
     /// Encodes, checksums and ciphers the packet as its SPI says, with
     /// `keys` and the associated data `aad` under the checksum.
     pub fn seal(&self, keys: &KeySet, aad: &[u8]) -> Result<Vec<u8>, SecuredError> {
         let cc_len = checksum_len(self.spi.checksum, self.kid)?;
-        if cc_len > 0 {
-            check_version(self.kid.key_version(), keys)?;
-        }
-        let cipher_key = if self.spi.ciphered {
-            self.kic.require_aes_cbc()?;
-            check_version(self.kic.key_version(), keys)?;
-            Some(keys.kic.as_ref().ok_or(SecuredError::NoCipheringKey)?)
-        } else {
-            None
-        };
-        self.seal_inner(cipher_key, (cc_len > 0).then_some(&keys.kid), aad)
+        let (cipher_key, mac_key) = aes_keys(cc_len, self.spi.ciphered, self.kic, self.kid, keys)?;
+        self.seal_inner(cipher_key, mac_key, aad)
     }
 
     /// Like [`CommandPacket::seal`] with keys of any implemented algorithm
@@ -235,17 +249,8 @@ impl<'a> CommandPacketView<'a> {
         if cc_len != expected {
             return Err(SecuredError::ChecksumLength { got: cc_len, expected });
         }
-        if cc_len > 0 {
-            check_version(self.kid.key_version(), keys)?;
-        }
-        let cipher_key = if self.spi.ciphered {
-            self.kic.require_aes_cbc()?;
-            check_version(self.kic.key_version(), keys)?;
-            Some(keys.kic.as_ref().ok_or(SecuredError::NoCipheringKey)?)
-        } else {
-            None
-        };
-        self.open_inner(cipher_key, (cc_len > 0).then_some(&keys.kid), aad).map(|o| o.packet)
+        let (cipher_key, mac_key) = aes_keys(cc_len, self.spi.ciphered, self.kic, self.kid, keys)?;
+        self.open_inner(cipher_key, mac_key, aad).map(|o| o.packet)
     }
 
     /// Like [`CommandPacketView::open`] with keys of any implemented

@@ -21,7 +21,7 @@
 //! take [`PacketKeys`] of any implemented algorithm (AES, DES, triple DES).
 
 use super::algorithm::{Kic, Kid};
-use super::command::{check_version, checksum_len, seal, select_parts, unseal};
+use super::command::{aes_keys, checksum_len, seal, select_parts, unseal};
 use super::counter::Counter;
 use super::spi::{ChecksumKind, Spi};
 use super::status::ResponseStatus;
@@ -74,17 +74,8 @@ impl ResponsePacket {
     /// Encodes, checksums and ciphers as `security` says.
     pub fn seal(&self, security: &PorSecurity, keys: &KeySet, aad: &[u8]) -> Result<Vec<u8>, SecuredError> {
         let cc_len = checksum_len(security.checksum, security.kid)?;
-        if cc_len > 0 {
-            check_version(security.kid.key_version(), keys)?;
-        }
-        let cipher_key = if security.ciphered {
-            security.kic.require_aes_cbc()?;
-            check_version(security.kic.key_version(), keys)?;
-            Some(keys.kic.as_ref().ok_or(SecuredError::NoCipheringKey)?)
-        } else {
-            None
-        };
-        self.seal_inner(cipher_key, (cc_len > 0).then_some(&keys.kid), aad)
+        let (cipher_key, mac_key) = aes_keys(cc_len, security.ciphered, security.kic, security.kid, keys)?;
+        self.seal_inner(cipher_key, mac_key, aad)
     }
 
     /// Like [`ResponsePacket::seal`] with keys of any implemented
@@ -159,17 +150,8 @@ impl<'a> ResponsePacketView<'a> {
         if cc_len != expected {
             return Err(SecuredError::ChecksumLength { got: cc_len, expected });
         }
-        if cc_len > 0 {
-            check_version(security.kid.key_version(), keys)?;
-        }
-        let cipher_key = if security.ciphered {
-            security.kic.require_aes_cbc()?;
-            check_version(security.kic.key_version(), keys)?;
-            Some(keys.kic.as_ref().ok_or(SecuredError::NoCipheringKey)?)
-        } else {
-            None
-        };
-        self.open_inner(cipher_key, (cc_len > 0).then_some(&keys.kid), aad).map(|o| o.packet)
+        let (cipher_key, mac_key) = aes_keys(cc_len, security.ciphered, security.kic, security.kid, keys)?;
+        self.open_inner(cipher_key, mac_key, aad).map(|o| o.packet)
     }
 
     /// Like [`ResponsePacketView::open`] with keys of any implemented

@@ -68,6 +68,25 @@ impl ResponseStatus {
         }
     }
 
+    /// Its name as a metric label and in events: `ok`, `checksum_failed`,
+    /// ..., `other` for every code the standard does not name.
+    pub const fn label(self) -> &'static str {
+        match self {
+            ResponseStatus::PorOk => "ok",
+            ResponseStatus::ChecksumFailed => "checksum_failed",
+            ResponseStatus::CounterLow => "counter_low",
+            ResponseStatus::CounterHigh => "counter_high",
+            ResponseStatus::CounterBlocked => "counter_blocked",
+            ResponseStatus::CipheringError => "ciphering_error",
+            ResponseStatus::SecurityError => "security_error",
+            ResponseStatus::InsufficientMemory => "insufficient_memory",
+            ResponseStatus::MoreTime => "more_time",
+            ResponseStatus::TarUnknown => "tar_unknown",
+            ResponseStatus::InsufficientSecurity => "insufficient_security",
+            ResponseStatus::Other(_) => "other",
+        }
+    }
+
     /// Whether the command was processed.
     pub const fn is_ok(self) -> bool {
         matches!(self, ResponseStatus::PorOk)

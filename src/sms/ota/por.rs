@@ -21,7 +21,7 @@ use crate::events::payload_sim::OtaPor;
 use crate::events::{EventData, EventKey, EventOrigin, EventSink};
 use crate::sim::ota::{IEI_RESPONSE_PACKET, WAKE_UP_SPI, parse_por_sms};
 use crate::sim::registry::{Msisdn, SimEntry, SimRegistry};
-use crate::sim::secured::{Kic, Kid, PorSecurity, ResponsePacket, ResponseStatus};
+use crate::sim::secured::{Kic, Kid, PorSecurity, ResponsePacket};
 use crate::smpp::pdu::CommandStatus;
 use crate::smpp::text::{InformationElement, parse_udh};
 use crate::sms::bind::BindId;
@@ -86,7 +86,7 @@ impl PorInbound {
             Err(()) => return CommandStatus::ESME_RX_T_APPN,
         };
         let (status, counter, verified) = match &opened {
-            Some(por) => (status_name(por.status), por.counter.get(), true),
+            Some(por) => (por.status.label(), por.counter.get(), true),
             None => ("unverified", 0, false),
         };
         if verified && let Err(err) = self.records.record_por(&sim.iccid, counter, status).await {
@@ -136,27 +136,10 @@ impl PorInbound {
     }
 }
 
-/// The metric label and event name of a TS 102 225 5.2 status.
-fn status_name(status: ResponseStatus) -> &'static str {
-    match status {
-        ResponseStatus::PorOk => "ok",
-        ResponseStatus::ChecksumFailed => "checksum_failed",
-        ResponseStatus::CounterLow => "counter_low",
-        ResponseStatus::CounterHigh => "counter_high",
-        ResponseStatus::CounterBlocked => "counter_blocked",
-        ResponseStatus::CipheringError => "ciphering_error",
-        ResponseStatus::SecurityError => "security_error",
-        ResponseStatus::InsufficientMemory => "insufficient_memory",
-        ResponseStatus::MoreTime => "more_time",
-        ResponseStatus::TarUnknown => "tar_unknown",
-        ResponseStatus::InsufficientSecurity => "insufficient_security",
-        ResponseStatus::Other(_) => "other",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::secured::ResponseStatus;
 
     #[test]
     fn only_a_header_with_iei_71_is_a_por() {
@@ -171,7 +154,7 @@ mod tests {
     #[test]
     fn every_status_has_a_precreated_label() {
         for o in 0..=255u8 {
-            let name = status_name(ResponseStatus::from_octet(o));
+            let name = ResponseStatus::from_octet(o).label();
             assert!(super::super::metrics::POR_OUTCOMES.contains(&name), "{name}");
         }
     }
