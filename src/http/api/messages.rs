@@ -5,7 +5,7 @@
 //! idempotency key gets the first message's answer. Bad requests get 400
 //! with `{"error": ..., "field": ...}`, unknown ids 404.
 
-use super::problem::error;
+use super::problem::{error, json_body};
 use crate::sms::command::{AcceptError, MtAcceptor};
 use crate::sms::mt::MtRequest;
 use crate::store::{MessageId, MessageRecord};
@@ -28,13 +28,9 @@ pub async fn submit(
     State(api): State<MessagesApi>,
     body: Result<Json<MtRequest>, JsonRejection>,
 ) -> Response {
-    let request = match body {
-        Ok(Json(r)) => r,
-        Err(rejection) => {
-            let text = rejection.body_text();
-            let field = crate::sms::command::named_field(&text);
-            return error(StatusCode::BAD_REQUEST, &text, field.as_deref());
-        }
+    let request = match json_body(body) {
+        Ok(r) => r,
+        Err(bad) => return *bad,
     };
     match api.acceptor.accept(request, None).await {
         Ok(done) => accepted(&done.record),

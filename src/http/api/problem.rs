@@ -3,6 +3,7 @@
 //! when one is at fault.
 
 use axum::Json;
+use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -14,4 +15,14 @@ pub(crate) fn error(status: StatusCode, message: &str, field: Option<&str>) -> R
         body["field"] = json!(field);
     }
     (status, Json(body)).into_response()
+}
+
+/// The request body, or the 400 for a body that is not the JSON asked
+/// for: the parser's message, and the field it names when it names one.
+pub(crate) fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, Box<Response>> {
+    body.map(|Json(request)| request).map_err(|rejection| {
+        let text = rejection.body_text();
+        let field = crate::sms::command::named_field(&text);
+        Box::new(error(StatusCode::BAD_REQUEST, &text, field.as_deref()))
+    })
 }

@@ -8,7 +8,7 @@
 //! gets 404 (the API is authenticated, so saying so is fine), a suspended
 //! one 409; an unknown command id 404.
 
-use super::problem::error;
+use super::problem::{error, json_body};
 use crate::sim::Iccid;
 use crate::sim::commands::request::encode_hex;
 use crate::sim::commands::{
@@ -49,13 +49,9 @@ pub async fn submit(
         Ok(i) => i,
         Err(e) => return error(StatusCode::BAD_REQUEST, &e.to_string(), Some("iccid")),
     };
-    let request = match body {
-        Ok(Json(r)) => r,
-        Err(rejection) => {
-            let text = rejection.body_text();
-            let field = crate::sms::command::named_field(&text);
-            return error(StatusCode::BAD_REQUEST, &text, field.as_deref());
-        }
+    let request = match json_body(body) {
+        Ok(r) => r,
+        Err(bad) => return *bad,
     };
     let valid = match request.validate(&api.limits) {
         Ok(v) => v,

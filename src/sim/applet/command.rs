@@ -90,6 +90,18 @@ impl ResultStatus {
             ResultStatus::Other(o) => o,
         }
     }
+
+    /// Its name in the API, in events and as a metric label; `other` for
+    /// every octet without a name.
+    pub const fn label(self) -> &'static str {
+        match self {
+            ResultStatus::Ok => "ok",
+            ResultStatus::Failed => "failed",
+            ResultStatus::Unsupported => "unsupported",
+            ResultStatus::Busy => "busy",
+            ResultStatus::Other(_) => "other",
+        }
+    }
 }
 
 #[cfg(test)]

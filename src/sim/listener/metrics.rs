@@ -97,9 +97,9 @@ impl AppletMetrics {
         }
         for status in [ResultStatus::Ok, ResultStatus::Failed, ResultStatus::Unsupported, ResultStatus::Busy]
         {
-            m.results.get_or_create_owned(&StatusLabels { status: status_name(status) });
+            m.results.get_or_create_owned(&StatusLabels { status: status.label() });
         }
-        m.results.get_or_create_owned(&StatusLabels { status: status_name(ResultStatus::Other(0xFF)) });
+        m.results.get_or_create_owned(&StatusLabels { status: ResultStatus::Other(0xFF).label() });
         m
     }
 
@@ -127,7 +127,7 @@ impl AppletMetrics {
     }
 
     pub(crate) fn result(&self, status: ResultStatus) {
-        self.results.get_or_create(&StatusLabels { status: status_name(status) }).inc();
+        self.results.get_or_create(&StatusLabels { status: status.label() }).inc();
     }
 
     pub(crate) fn refused(&self) {
@@ -149,14 +149,4 @@ const fn is_frame_rejection(reason: CloseReason) -> bool {
             | CloseReason::InsufficientSecurity
             | CloseReason::UnsupportedVersion
     )
-}
-
-const fn status_name(status: ResultStatus) -> &'static str {
-    match status {
-        ResultStatus::Ok => "ok",
-        ResultStatus::Failed => "failed",
-        ResultStatus::Unsupported => "unsupported",
-        ResultStatus::Busy => "busy",
-        ResultStatus::Other(_) => "other",
-    }
 }

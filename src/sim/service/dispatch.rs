@@ -311,7 +311,7 @@ impl Dispatcher {
                 return;
             }
         };
-        let name = status_name(status);
+        let name = status.label();
         let result = CommandResultDocument {
             status: name.to_owned(),
             status_code: i32::from(status.octet()),
@@ -405,16 +405,5 @@ impl Dispatcher {
             self.metrics.error("events");
             tracing::warn!(error = %err, "sim event lost");
         }
-    }
-}
-
-/// The result status's name in the API and events.
-pub const fn status_name(status: ResultStatus) -> &'static str {
-    match status {
-        ResultStatus::Ok => "ok",
-        ResultStatus::Failed => "failed",
-        ResultStatus::Unsupported => "unsupported",
-        ResultStatus::Busy => "busy",
-        ResultStatus::Other(_) => "other",
     }
 }

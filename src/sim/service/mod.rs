@@ -21,7 +21,7 @@ mod sweeps;
 mod tasks;
 
 pub use credentials::RegistryCredentials;
-pub use dispatch::{DELIVERY_BATCH, Dispatcher, status_name};
+pub use dispatch::{DELIVERY_BATCH, Dispatcher};
 pub use metrics::{SimServiceMetrics, WakeTrigger};
 pub use rewake::{REWAKE_BATCH, WakePolicy};
 pub use sweeps::{CHANGE_SETTLE, SWEEP_BATCH, SWEEP_PAGES};
