@@ -589,20 +589,28 @@ fn cli_bad_flags_and_settings_exit_64() {
 fn cli_serves_metrics_and_sigterm_unbinds_then_exits_0() {
     use std::io::{BufRead, BufReader, Read, Write};
     use std::process::Stdio;
-    let metrics: SocketAddr = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        probe.local_addr().unwrap()
-    };
     let mut child = support::simgate()
         .args(["smsc-sim", "--listen", "127.0.0.1:0", "--account", "cli:pw:2", "--stats-interval", "0s"])
-        .args(["--metrics-listen", &metrics.to_string()])
+        .args(["--metrics-listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let addr: SocketAddr = line.trim().strip_prefix("listening on ").unwrap().parse().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut stderr = child.stderr.take().unwrap();
+    let mut printed = |prefix: &str| -> SocketAddr {
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let Some(addr) = line.trim().strip_prefix(prefix) else {
+            let mut said = String::new();
+            let _ = stderr.read_to_string(&mut said);
+            panic!("expected `{prefix}ADDR`, got {line:?}; stderr: {said}");
+        };
+        addr.parse().unwrap()
+    };
+    let addr = printed("listening on ");
+    let metrics = printed("metrics on ");
+    assert_ne!(metrics.port(), 0, "the bound port is printed, not the asked one");
 
     let mut esme = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).unwrap();
     esme.set_read_timeout(Some(WAIT)).unwrap();

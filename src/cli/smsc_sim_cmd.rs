@@ -1,8 +1,9 @@
 //! `simgate smsc-sim`: runs the SMSC simulator ([`crate::smsc_sim`]) until
 //! SIGTERM or SIGINT, or for `--duration`. Prints `listening on ADDR` on
-//! standard output once bound (scripts read it), a stats line on standard
-//! error every `--stats-interval`, and serves `/metrics` when
-//! `--metrics-listen` is given; with `--replay` it sends fixture PDUs to
+//! standard output once bound (scripts read it), then `metrics on ADDR` when
+//! `--metrics-listen` is given (port 0 picks a free one, so callers never
+//! race for a probed port), a stats line on standard error every
+//! `--stats-interval`; with `--replay` it sends fixture PDUs to
 //! bound receivers ([`crate::smsc_sim::replay`]). A bad flag, setting or
 //! fixture exits 64 with one line.
 
@@ -163,18 +164,25 @@ async fn serve(config: SimConfig, replay: Option<ReplayPlan>, args: &SmscSimArgs
             return ExitCode::FAILURE;
         }
     };
-    if let Some(addr) = args.metrics_listen {
-        if let Err(err) = serve_metrics(addr, Arc::new(registry)).await {
-            eprintln!("simgate smsc-sim: cannot serve metrics on {addr}: {err}");
-            sim.shutdown().await;
-            return ExitCode::FAILURE;
-        }
-    }
+    let metrics_addr = match args.metrics_listen {
+        Some(addr) => match serve_metrics(addr, Arc::new(registry)).await {
+            Ok(bound) => Some(bound),
+            Err(err) => {
+                eprintln!("simgate smsc-sim: cannot serve metrics on {addr}: {err}");
+                sim.shutdown().await;
+                return ExitCode::FAILURE;
+            }
+        },
+        None => None,
+    };
     let replaying = replay.is_some();
     if let Some(plan) = replay {
         sim.replay(plan);
     }
     println!("listening on {}", sim.local_addr());
+    if let Some(bound) = metrics_addr {
+        println!("metrics on {bound}");
+    }
     super::foreground::until_stopped(&mut signals, args.duration, args.stats_interval, "smsc-sim", || {
         sim.stats().line()
     })
@@ -189,11 +197,13 @@ async fn serve(config: SimConfig, replay: Option<ReplayPlan>, args: &SmscSimArgs
     ExitCode::SUCCESS
 }
 
-async fn serve_metrics(addr: SocketAddr, registry: Arc<Registry>) -> std::io::Result<()> {
+/// Serves `/metrics` on `addr` and returns the address actually bound.
+async fn serve_metrics(addr: SocketAddr, registry: Arc<Registry>) -> std::io::Result<SocketAddr> {
     use axum::http::header::{ACCEPT, CONTENT_TYPE};
     use axum::http::{HeaderMap, StatusCode};
     use axum::routing::get;
     let listener = tokio::net::TcpListener::bind(addr).await?;
+    let bound = listener.local_addr()?;
     let app = axum::Router::new().route(
         "/metrics",
         get(move |headers: HeaderMap| {
@@ -214,7 +224,7 @@ async fn serve_metrics(addr: SocketAddr, registry: Arc<Registry>) -> std::io::Re
             tracing::warn!(%err, "smsc-sim metrics server stopped");
         }
     });
-    Ok(())
+    Ok(bound)
 }
 
 #[cfg(test)]
