@@ -28,11 +28,6 @@ const MASTER: &str = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a
 /// What every applet answers.
 const ANSWER: &[u8] = b"pong-ok";
 
-/// A free loopback port for an applet listener.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 struct Run {
     database: String,
     prefix: String,
@@ -40,7 +35,7 @@ struct Run {
 }
 
 impl Run {
-    fn env(&self, instance: &str, sim_port: u16) -> Vec<(String, String)> {
+    fn env(&self, instance: &str) -> Vec<(String, String)> {
         [
             ("SIMGATE__INSTANCE__ID", instance.to_owned()),
             ("SIMGATE__REDIS__URL", stack("SIMGATE__REDIS__URL")),
@@ -52,7 +47,7 @@ impl Run {
             ("SIMGATE__SHUTDOWN__DRAIN_DELAY", "100ms".to_owned()),
             ("SIMGATE__SIM__ENABLED", "true".to_owned()),
             ("SIMGATE__SIM__MASTER_KEY", MASTER.to_owned()),
-            ("SIMGATE__SIM__LISTEN", format!("127.0.0.1:{sim_port}")),
+            ("SIMGATE__SIM__LISTEN", "127.0.0.1:0".to_owned()),
             ("SIMGATE__SIM__HEARTBEAT_INTERVAL", "2s".to_owned()),
             ("SIMGATE__SIM__IDLE_TIMEOUT", "10s".to_owned()),
             ("SIMGATE__SIM__SESSION_TTL", "6s".to_owned()),
@@ -162,10 +157,9 @@ async fn commands_reach_applets_through_either_instance() {
     })
     .unwrap();
     import(&run, &sims);
-    let (port_a, port_b) = (free_port(), free_port());
-    let mut a = Gateway::start(&run.env(&format!("{tag}-a"), port_a));
-    let mut b = Gateway::start(&run.env(&format!("{tag}-b"), port_b));
-    let target_a: SocketAddr = format!("127.0.0.1:{port_a}").parse().unwrap();
+    let mut a = Gateway::start(&run.env(&format!("{tag}-a")));
+    let mut b = Gateway::start(&run.env(&format!("{tag}-b")));
+    let target_a = a.applet_addr();
 
     // Three applets on A; commands through B and through A.
     let first = swarm(target_a, &sims[0..3], Duration::ZERO, 0);

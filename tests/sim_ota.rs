@@ -147,7 +147,7 @@ async fn a_wake_up_goes_out_as_sim_data_download_and_its_por_comes_back() {
     let mut spec = GatewaySpec::new(&run_tag("ota"), smsc.local_addr().port(), &db)
         .with("SIMGATE__SIM__ENABLED", "true")
         .with("SIMGATE__SIM__MASTER_KEY", MASTER)
-        .with("SIMGATE__SIM__LISTEN", &format!("127.0.0.1:{}", free_port()));
+        .with("SIMGATE__SIM__LISTEN", "127.0.0.1:0");
     spec.binds = 1;
     spec.max_binds = 2;
     let gw = tokio::task::spawn_blocking(move || {
@@ -293,11 +293,6 @@ async fn a_wake_up_goes_out_as_sim_data_download_and_its_por_comes_back() {
     smsc.shutdown().await;
 }
 
-/// A free loopback port for an applet listener.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_command_whose_wake_up_was_refused_is_woken_again_until_max_wakes() {
     use simgate::sim::commands::{CommandState, CommandStore};
@@ -314,7 +309,7 @@ async fn a_command_whose_wake_up_was_refused_is_woken_again_until_max_wakes() {
     let mut spec = GatewaySpec::new(&run_tag("rewake"), smsc.local_addr().port(), &db)
         .with("SIMGATE__SIM__ENABLED", "true")
         .with("SIMGATE__SIM__MASTER_KEY", MASTER)
-        .with("SIMGATE__SIM__LISTEN", &format!("127.0.0.1:{}", free_port()))
+        .with("SIMGATE__SIM__LISTEN", "127.0.0.1:0")
         .with("SIMGATE__SIM__WAKE_MIN_INTERVAL", "1s")
         .with("SIMGATE__SIM__REWAKE_INTERVAL", "1s")
         .with("SIMGATE__SIM__MAX_WAKES", "3");

@@ -88,6 +88,14 @@ impl Gateway {
         gw
     }
 
+    /// The address the applet listener bound (the gateway logs it at
+    /// start), so tests can ask for port 0 instead of probing for a free one.
+    pub fn applet_addr(&mut self) -> SocketAddr {
+        let line = self.wait_log("applet listener started", Duration::from_secs(20));
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        v["addr"].as_str().unwrap_or_else(|| panic!("no addr in {line}")).parse().unwrap()
+    }
+
     /// Waits for a log line containing `needle` and returns it.
     pub fn wait_log(&mut self, needle: &str, within: Duration) -> String {
         let deadline = Instant::now() + within;
