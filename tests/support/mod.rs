@@ -82,18 +82,22 @@ impl Gateway {
             }
         });
         let mut gw = Gateway { child, http: "0.0.0.0:0".parse().unwrap(), logs: rx, log_lines: Vec::new() };
-        let line = gw.wait_log("http listener bound", Duration::from_secs(20));
-        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
-        gw.http = v["local_addr"].as_str().unwrap().parse().unwrap();
+        gw.http = gw.logged_addr("http listener bound", "local_addr");
         gw
     }
 
     /// The address the applet listener bound (the gateway logs it at
     /// start), so tests can ask for port 0 instead of probing for a free one.
     pub fn applet_addr(&mut self) -> SocketAddr {
-        let line = self.wait_log("applet listener started", Duration::from_secs(20));
+        self.logged_addr("applet listener started", "addr")
+    }
+
+    /// The address in `field` of the first JSON log line containing
+    /// `needle`, waiting up to 20 s for it.
+    fn logged_addr(&mut self, needle: &str, field: &str) -> SocketAddr {
+        let line = self.wait_log(needle, Duration::from_secs(20));
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
-        v["addr"].as_str().unwrap_or_else(|| panic!("no addr in {line}")).parse().unwrap()
+        v[field].as_str().unwrap_or_else(|| panic!("no {field} in {line}")).parse().unwrap()
     }
 
     /// Waits for a log line containing `needle` and returns it.
