@@ -15,8 +15,23 @@ pub struct PrivateBroker {
 }
 
 impl PrivateBroker {
-    /// Starts it and waits (up to 30 s) until it lists topics.
+    /// Starts it and waits (up to 30 s) until it lists topics. Tansu
+    /// cannot advertise a port it was given as 0, so the port is probed
+    /// first; another process may take it before Tansu binds, in which
+    /// case Tansu exits and the start is retried on a new port.
     pub fn start() -> Self {
+        const ATTEMPTS: usize = 5;
+        for attempt in 1..=ATTEMPTS {
+            if let Some(broker) = Self::try_start() {
+                return broker;
+            }
+            eprintln!("private tansu exited before it was ready (attempt {attempt}); its port was taken");
+        }
+        panic!("private tansu did not start in {ATTEMPTS} attempts");
+    }
+
+    /// One start on a probed port: `None` when Tansu exits before it is ready.
+    fn try_start() -> Option<Self> {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let url = format!("tcp://127.0.0.1:{port}");
         let child = Command::new(stack("SIMGATE_STACK_TANSU"))
@@ -27,13 +42,16 @@ impl PrivateBroker {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let broker = Self { child, addr: format!("127.0.0.1:{port}") };
+        let mut broker = Self { child, addr: format!("127.0.0.1:{port}") };
         let deadline = Instant::now() + Duration::from_secs(30);
         while !broker.tansu(&["topic", "list", "--broker", &url]) {
+            if broker.child.try_wait().unwrap().is_some() {
+                return None;
+            }
             assert!(Instant::now() < deadline, "private tansu not ready within 30s");
             std::thread::sleep(Duration::from_millis(100));
         }
-        broker
+        Some(broker)
     }
 
     fn tansu(&self, args: &[&str]) -> bool {
