@@ -116,8 +116,8 @@ pub struct KeyArgs {
     /// Settings file for --iccid; SIMGATE__SECTION__KEY variables override it.
     #[arg(long, short = 'c', env = "SIMGATE_CONFIG")]
     pub config: Option<std::path::PathBuf>,
-    /// Associated data under the checksum, as hex, instead of the OTA
-    /// header (02 70 00 / 02 71 00); "" for none.
+    /// Associated data under the checksum, as hex, instead of the SMS-PP
+    /// one (none for a command, 02 71 00 for a response); "" for none.
     #[arg(long, value_name = "HEX")]
     pub aad: Option<String>,
 }

@@ -12,12 +12,13 @@
 //! - PoR: `UDHL=02, 71 00` (IEI 0x71, the response packet identifier), then
 //!   the response packet (RPL onward), one SMS.
 //!
-//! The checksum's associated data is the 3-octet header the packet has in
-//! a single SMS, `02 70 00` for a command and `02 71 00` for a response,
-//! also when a command is concatenated (the concatenation IEs are not part
-//! of it). This is simgate's reading of TS 31.115; before a card vendor's
-//! SIMs are woken in production, check one of its sample packets against
-//! it (`COMMAND_AAD`, `RESPONSE_AAD` are the only places to change).
+//! What the checksum covers (TS 31.115 4): for a command, the packet from
+//! CPL on and nothing of the header, so [`COMMAND_AAD`] is empty, also
+//! when a command is concatenated. For a response, the three octets
+//! `02 71 00` (UDHL, IEI, IEIDL) come first, so that the data before the
+//! RC/CC/DS field is a whole number of blocks ([`RESPONSE_AAD`]). Both are
+//! checked against packets of real SIM cards (proto-fixtures/ota/cards/):
+//! PoRs the cards computed, and commands the cards accepted.
 //!
 //! The SMS pipeline submits each part as one submit_sm with
 //! [`PROTOCOL_ID`], [`ESM_CLASS_UDHI`] and [`DATA_CODING`]; this module
@@ -47,13 +48,15 @@ pub const IEI_COMMAND_PACKET: u8 = 0x70;
 pub const IEI_RESPONSE_PACKET: u8 = 0x71;
 /// Octets of 8-bit user data in one SMS, header included (TS 23.040 9.2.3.16).
 pub const SMS_USER_DATA_LEN: usize = 140;
-/// Associated data under a command packet's checksum.
-pub const COMMAND_AAD: [u8; 3] = [0x02, IEI_COMMAND_PACKET, 0x00];
-/// Associated data under a response packet's checksum.
+/// Associated data under a command packet's checksum: none, the CC covers
+/// CPL to the end of the secured data (TS 31.115 4).
+pub const COMMAND_AAD: [u8; 0] = [];
+/// Associated data under a response packet's checksum: its SMS header,
+/// UDHL, IEI 0x71 and IEIDL (TS 31.115 4).
 pub const RESPONSE_AAD: [u8; 3] = [0x02, IEI_RESPONSE_PACKET, 0x00];
 
 /// UDH of a command in one SMS.
-const SINGLE_UDH: [u8; 3] = COMMAND_AAD;
+const SINGLE_UDH: [u8; 3] = [0x02, IEI_COMMAND_PACKET, 0x00];
 /// Octets of the first part's UDH when concatenated.
 const FIRST_UDH_LEN: usize = 8;
 /// Octets of a later part's UDH.

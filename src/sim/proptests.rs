@@ -31,7 +31,7 @@ proptest! {
             let _ = view.key_version();
             let _ = view.open(&keys(), b"");
         }
-        let security = PorSecurity { checksum: ChecksumKind::Cryptographic, ciphered: max & 1 == 1, kic: Kic(0x12), kid: Kid(0x1A) };
+        let security = PorSecurity { checksum: ChecksumKind::Cryptographic, ciphered: max & 1 == 1, kic: Kic(0x12), kid: Kid(0x12) };
         if let Ok(view) = ResponsePacketView::parse(&bytes) {
             let _ = view.open(&security, &keys(), b"");
         }

@@ -3,7 +3,7 @@
 //! [`AppletMessage`]).
 //!
 //! Every message is one command packet: SPI with a cryptographic checksum
-//! (AES-CMAC, KID `kA` for key version k), ciphering with AES-CBC (KIc
+//! (AES-CMAC, KID `k2` for key version k), ciphering with AES-CBC (KIc
 //! `k2`) when the applet's opening was ciphered, and the sender's counter.
 //! The applet uses "process if higher" by default (its counter survives
 //! reconnections and the registry stores the last accepted value); the

@@ -10,8 +10,8 @@
 //! - [`encode`]: build and seal from JSON.
 //!
 //! The checksum's associated data is the OTA one of [`crate::sim::ota`]
-//! (`02 70 00` for a command, `02 71 00` for a response) unless the caller
-//! gives another (a packet carried by another bearer).
+//! (none for a command, `02 71 00` for a response) unless the caller gives
+//! another (a packet carried by another bearer).
 
 pub mod decode;
 pub mod encode;

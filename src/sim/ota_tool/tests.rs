@@ -56,12 +56,12 @@ fn inputs_of(json: &PacketJson) -> PacketJson {
 #[test]
 fn commands_round_trip_as_packets_and_as_sms() {
     let cases = [
-        ("1639", 0x12, 0x1a, 20),  // AES-CBC + AES-CMAC, ciphered
+        ("1639", 0x12, 0x12, 20),  // AES-CBC + AES-CMAC, ciphered
         ("1601", 0x15, 0x15, 33),  // 3DES two-key, ciphered
         ("1601", 0x19, 0x19, 8),   // 3DES three-key
         ("1601", 0x11, 0x11, 1),   // DES CBC
         ("1601", 0x1d, 0x11, 3),   // DES ECB with a DES CBC-MAC
-        ("1201", 0x00, 0x1a, 5),   // no ciphering, AES-CMAC
+        ("1201", 0x00, 0x12, 5),   // no ciphering, AES-CMAC
         ("1201", 0x00, 0x15, 300), // no ciphering, 3DES MAC, concatenated
         ("0000", 0x00, 0x00, 4),   // nothing at all
     ];
@@ -141,10 +141,11 @@ fn bad_inputs_are_typed_errors() {
     assert!(missing.is_usage(), "{missing}");
     let wrong_len = PacketKeys::resolve(Kic(0), Kid(0x15), None, Some("0011223344556677"), None, None);
     assert!(OtaToolError::from(wrong_len.unwrap_err()).is_usage());
-    // The associated data is under the checksum: another one fails it.
+    // The associated data is under the checksum: another one fails it
+    // (a command's is none; the SMS header is not under it).
     let input = read_input(&[sealed], Form::Packet, KindHint::Command).unwrap();
     assert_eq!(
-        decode(&input, &keys, &ResponseSecurity::default(), Some(b"")),
+        decode(&input, &keys, &ResponseSecurity::default(), Some(&[0x02, 0x70, 0x00])),
         Err(OtaToolError::Secured(SecuredError::Checksum))
     );
     for bad in [

@@ -4,8 +4,12 @@
 //!
 //! Both: b2-b1 the algorithm family ('00' known implicitly, '01' DES, '10'
 //! AES, '11' proprietary), b4-b3 the mode within the family, b8-b5 the key
-//! version number. simgate builds and verifies AES-CBC (KIc `x2`) and
-//! AES-CMAC (KID `xA`) only; the other codings are named for tools.
+//! version number. For AES the only defined mode is '00': AES-CBC for KIc
+//! (`x2`), AES-CMAC for KID (`x2` as well); '01' to '11' are reserved.
+//! That is what SIM cards and other OTA servers send (the card packets of
+//! proto-fixtures/ota/cards/ carry KIc and KID `22`). simgate builds and
+//! verifies AES-CBC and AES-CMAC on the applet channel; the DES codings are
+//! for the OTA tools and DES key sets.
 
 use super::SecuredError;
 use crate::sim::ids::Kvn;
@@ -129,7 +133,7 @@ pub struct Kid(pub u8);
 impl Kid {
     /// AES-CMAC under key version `kvn`.
     pub const fn aes_cmac(kvn: Kvn) -> Self {
-        Self(kvn.get() << 4 | 0b1010)
+        Self(kvn.get() << 4 | 0b0010)
     }
 
     /// The algorithm (b4-b1).
@@ -139,7 +143,7 @@ impl Kid {
             0 => KidAlgorithm::Implicit(mode),
             1 if mode == 3 => KidAlgorithm::DesReserved,
             1 => KidAlgorithm::Des(des_mode(mode)),
-            2 if mode == 2 => KidAlgorithm::AesCmac,
+            2 if mode == 0 => KidAlgorithm::AesCmac,
             2 => KidAlgorithm::AesReserved(mode),
             _ => KidAlgorithm::Proprietary(mode),
         }
@@ -156,7 +160,7 @@ impl Kid {
             KidAlgorithm::Implicit(m) => (m & 0b11) << 2,
             KidAlgorithm::Des(m) => des_bits(m) << 2 | 1,
             KidAlgorithm::DesReserved => 0b1101,
-            KidAlgorithm::AesCmac => 0b1010,
+            KidAlgorithm::AesCmac => 0b0010,
             KidAlgorithm::AesReserved(m) => (m & 0b11) << 2 | 2,
             KidAlgorithm::Proprietary(m) => (m & 0b11) << 2 | 3,
         };
@@ -190,12 +194,13 @@ mod tests {
     fn aes_codings() {
         let kvn = Kvn::new(3).unwrap();
         assert_eq!(Kic::aes_cbc(kvn), Kic(0x32));
-        assert_eq!(Kid::aes_cmac(kvn), Kid(0x3A));
+        assert_eq!(Kid::aes_cmac(kvn), Kid(0x32));
         assert_eq!(Kic(0x32).algorithm(), KicAlgorithm::AesCbc);
-        assert_eq!(Kid(0x3A).algorithm(), KidAlgorithm::AesCmac);
+        assert_eq!(Kid(0x32).algorithm(), KidAlgorithm::AesCmac);
         assert_eq!(Kic(0x15).algorithm(), KicAlgorithm::Des(DesMode::TripleDes2Key));
         assert_eq!(Kid(0x15).algorithm(), KidAlgorithm::Des(DesMode::TripleDes2Key));
-        assert_eq!(Kid(0x32).algorithm(), KidAlgorithm::AesReserved(0));
+        // '10' in b4-b3 is reserved for AES, not CMAC.
+        assert_eq!(Kid(0x3A).algorithm(), KidAlgorithm::AesReserved(2));
         assert!(Kid(0x15).require_aes_cmac().is_err());
         assert!(Kic(0x12).require_aes_cbc().is_ok());
         assert_eq!(Kic(0x32).key_version(), 3);

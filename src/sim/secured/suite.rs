@@ -28,7 +28,7 @@ pub enum CipheringKey {
 /// A checksum algorithm with its key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChecksumKey {
-    /// AES-CMAC (KID `xA`).
+    /// AES-CMAC (KID `x2`).
     AesCmac(AesKey),
     /// DES CBC-MAC with a CBC mode (KID `x1`, `x5`, `x9`); never `Ecb`.
     DesCbcMac(DesMode, DesKey),
@@ -356,7 +356,7 @@ mod tests {
         let keys = PacketKeys::resolve(Kic(0x15), Kid(0x15), Some(k16), Some(k16), None, None).unwrap();
         assert_eq!(keys.ciphering.map(|c| c.algorithm()), Some(KicAlgorithm::Des(DesMode::TripleDes2Key)));
         assert_eq!(keys.checksum.map(|c| c.algorithm()), Some(KidAlgorithm::Des(DesMode::TripleDes2Key)));
-        let aes = PacketKeys::resolve(Kic(0x12), Kid(0x1A), Some(k16), None, None, None).unwrap();
+        let aes = PacketKeys::resolve(Kic(0x12), Kid(0x12), Some(k16), None, None, None).unwrap();
         assert_eq!(aes.ciphering.as_ref().map(CipheringKey::block_len), Some(16));
         assert_eq!(aes.checksum, None);
         assert_eq!(
@@ -379,11 +379,11 @@ mod tests {
         assert_eq!(forced.ciphering.map(|c| c.algorithm()), Some(KicAlgorithm::Des(DesMode::Ecb)));
         assert_eq!(forced.checksum.map(|c| c.algorithm()), Some(KidAlgorithm::AesCmac));
         assert_eq!(
-            PacketKeys::resolve(Kic(0x12), Kid(0x1A), Some("zz"), None, None, None),
+            PacketKeys::resolve(Kic(0x12), Kid(0x12), Some("zz"), None, None, None),
             Err(SuiteError::Key(KeyError::Hex))
         );
         assert_eq!(
-            PacketKeys::resolve(Kic(0x12), Kid(0x1A), None, Some("0011"), None, None),
+            PacketKeys::resolve(Kic(0x12), Kid(0x12), None, Some("0011"), None, None),
             Err(SuiteError::Key(KeyError::Length(2)))
         );
     }
