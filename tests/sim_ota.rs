@@ -16,7 +16,7 @@ use simgate::backends::mongo::MongoHandle;
 use simgate::backends::redis::RedisHandle;
 use simgate::events::{EventData, EventMetrics, EventOrigin, EventSink};
 use simgate::settings::Settings;
-use simgate::sim::ota::{WAKE_UP_SPI, open_command_sms, por_sms};
+use simgate::sim::ota::{RESPONSE_AAD, WAKE_UP_SPI, open_command_sms, por_sms, por_sms_parts};
 use simgate::sim::registry::{MasterKey, MasterKeyring, SimRegistry, SimRegistryMetrics};
 use simgate::sim::secured::{Counter, Kic, Kid, PorSecurity, ResponsePacket, ResponseStatus};
 use simgate::sim::wake::{WakeError, WakeUp};
@@ -53,6 +53,8 @@ fn import_sims(db: &str, count: usize) -> Vec<SimRecord> {
     let config = GenerateConfig {
         seed: Some(u64::try_from(nanos % 1_000_000_007).unwrap()),
         iccid_prefix: format!("8946{:09}", nanos % 1_000_000_000),
+        // Numbers of this run too: MO reassembly in Redis is keyed by them.
+        msisdn_start: format!("4670{:07}", nanos / 1_000 % 9_000_000 + 1_000_000),
         ..GenerateConfig::new(count)
     };
     let sims = generate(&config).unwrap();
@@ -290,6 +292,136 @@ async fn a_wake_up_goes_out_as_sim_data_download_and_its_por_comes_back() {
     assert_eq!(entry.key_sets[0].ota_counter, 49);
     assert_eq!(entry.key_sets[0].counter, 41, "the applet's counter is its own");
     assert_eq!(side.registry.next_ota_counter(other, Kvn::new(9).unwrap()).await.unwrap(), None);
+    smsc.shutdown().await;
+}
+
+/// Waits (blocking this worker) until the gateway's metric `name` with
+/// `label` reaches `at_least`.
+fn wait_metric(gw: &support::Gateway, name: &str, label: &str, at_least: f64) {
+    tokio::task::block_in_place(|| {
+        wait_until(Duration::from_secs(20), name, || metric_sum_where(&metrics(gw), name, label) >= at_least)
+            .unwrap();
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_concatenated_por_in_reverse_order_is_joined_and_recorded_once() {
+    let db = run_tag("ota_concat");
+    let s = settings(&db);
+    let sims = import_sims(&db, 1);
+    let sim = &sims[0];
+    let smsc = SmscSim::start(SimConfig {
+        accounts: vec![SimAccount { system_id: "simgate".into(), password: "pw".into(), max_binds: 2 }],
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let mut spec = GatewaySpec::new(&run_tag("otacat"), smsc.local_addr().port(), &db)
+        .with("SIMGATE__SIM__ENABLED", "true")
+        .with("SIMGATE__SIM__MASTER_KEY", MASTER)
+        .with("SIMGATE__SIM__LISTEN", "127.0.0.1:0");
+    spec.binds = 1;
+    spec.max_binds = 2;
+    let instance = run_tag("otacat-gw");
+    let gw_instance = instance.clone();
+    let gw = tokio::task::spawn_blocking(move || {
+        let gw = spec.start(&gw_instance);
+        wait_until(Duration::from_secs(20), "a bind up", || pipeline::bound(&gw) >= 1.0).unwrap();
+        gw
+    })
+    .await
+    .unwrap();
+    let side = side(&s).await;
+    let woken = side.waker.wake(&sim.iccid).await.unwrap();
+    assert_eq!(wait_submits(&smsc, &sim.msisdn, 1).await.len(), 1);
+
+    // The SIM's PoR of counter 1 with 150 octets of additional data: two
+    // SMS, the response packet identifier in the first only.
+    let kvn = Kvn::new(1).unwrap();
+    let security = PorSecurity::for_command(WAKE_UP_SPI, Kic(0), Kid::aes_cmac(kvn));
+    let response = ResponsePacket {
+        tar: sim.tar,
+        counter: Counter::new(1).unwrap(),
+        status: ResponseStatus::PorOk,
+        data: (0..150u8).collect(),
+    };
+    let sealed = response.seal(&security, &sim.keys, &RESPONSE_AAD).unwrap();
+    let parts = por_sms_parts(&sealed, 0x5C).unwrap();
+    assert_eq!(parts.len(), 2);
+    assert_eq!(&parts[0][..3], &[0x07, 0x71, 0x00]);
+    assert_eq!(&parts[1][..3], &[0x05, 0x00, 0x03], "the second part has the concatenation IE only");
+    let mo = |user_data: Vec<u8>| MoMessage {
+        source_addr: sim.msisdn.clone(),
+        destination_addr: "OTA".to_owned(),
+        esm_class: 0x40,
+        protocol_id: 0x7F,
+        data_coding: 0xF6,
+        user_data,
+    };
+    // Reverse order: the second part waits in Redis, the first completes it.
+    smsc.send_mo(&mo(parts[1].clone())).unwrap();
+    wait_metric(&gw, "simgate_inbound_mo_total", "outcome=\"part_stored\"", 1.0);
+    smsc.send_mo(&mo(parts[0].clone())).unwrap();
+    wait_metric(&gw, "simgate_sim_ota_por_total", "status=\"ok\"", 1.0);
+    // A late copy of a part is a duplicate, not a second PoR.
+    smsc.send_mo(&mo(parts[1].clone())).unwrap();
+    wait_metric(&gw, "simgate_inbound_mo_total", "outcome=\"duplicate_part\"", 1.0);
+
+    let record = side.records.get(&sim.iccid, 1).await.unwrap().unwrap();
+    assert_eq!(record.state, WakeState::Por);
+    assert_eq!(record.por_status.as_deref(), Some("ok"));
+    assert_eq!(record.message_id, woken.message_id);
+
+    // An ordinary MO from the same number after it: the one sms.mo.received
+    // of that number (one number's MO keep their order).
+    let after = format!("after the PoR {}", std::process::id());
+    smsc.send_mo(&MoMessage {
+        esm_class: 0,
+        protocol_id: 0,
+        data_coding: 1,
+        ..mo(after.clone().into_bytes())
+    })
+    .unwrap();
+    let mo_topic = simgate::events::Topic::SmsMo.name(&s.events.topic_prefix);
+    let mut received = Vec::new();
+    let seen = consume(&stack("SIMGATE__KAFKA__BROKERS"), &mo_topic, Duration::from_secs(30), |event| {
+        if let EventData::SmsMoReceived(e) = event.data
+            && event.instance == instance
+        {
+            received.push(e);
+        }
+        received.iter().any(|e| e.text.as_deref() == Some(after.as_str()))
+    })
+    .await;
+    assert!(seen, "the ordinary MO arrived: {received:?}");
+    assert_eq!(received.len(), 1, "no sms.mo.received for the PoR: {received:?}");
+
+    let sim_topic = simgate::events::Topic::Sim.name(&s.events.topic_prefix);
+    let mut pors = Vec::new();
+    consume(&stack("SIMGATE__KAFKA__BROKERS"), &sim_topic, Duration::from_secs(5), |event| {
+        if let EventData::SimOtaPor(e) = event.data
+            && e.iccid == sim.iccid.as_str()
+        {
+            pors.push(e);
+        }
+        false
+    })
+    .await;
+    assert_eq!(pors.len(), 1, "one sim.ota.por: {pors:?}");
+    assert_eq!((pors[0].status.as_str(), pors[0].counter, pors[0].verified), ("ok", 1, true));
+
+    let text = tokio::task::spawn_blocking(move || {
+        let text = metrics(&gw);
+        drop(gw);
+        text
+    })
+    .await
+    .unwrap();
+    assert_eq!(metric_sum_where(&text, "simgate_sim_ota_por_total", "status=\"ok\""), 1.0, "{text}");
+    assert_eq!(metric_sum_where(&text, "simgate_sim_ota_por_total", "status=\"unverified\""), 0.0);
+    assert_eq!(metric_sum_where(&text, "simgate_inbound_mo_total", "outcome=\"por_joined\""), 1.0);
+    assert_eq!(metric_sum_where(&text, "simgate_inbound_mo_total", "outcome=\"received\""), 1.0);
+    assert_eq!(metric_sum_where(&text, "simgate_inbound_answers_total", "outcome=\"retry\""), 0.0);
     smsc.shutdown().await;
 }
 
