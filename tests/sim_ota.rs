@@ -504,3 +504,135 @@ async fn a_command_whose_wake_up_was_refused_is_woken_again_until_max_wakes() {
     assert!(metric_sum_where(&text, "simgate_state_operations_total", "op=\"presence_holder\"") >= 1.0);
     smsc.shutdown().await;
 }
+
+/// A waiting command as a simgate from before `wake_due_at` stored it: the
+/// field absent (`new_document` leaves it out; `Dispatcher::submit` sets it).
+fn command_without_due(
+    store: &simgate::sim::commands::CommandStore,
+    id: &str,
+    iccid: &str,
+    ttl: Duration,
+) -> simgate::sim::commands::CommandDocument {
+    let command = store.new_document(id, iccid, None, "ping", String::new(), ttl);
+    assert_eq!(command.wake_due_at, None);
+    command
+}
+
+#[tokio::test]
+async fn commands_stored_without_wake_due_at_are_due_for_a_wake_up_first() {
+    use simgate::sim::commands::{CommandState, CommandStore};
+    let db = run_tag("rewake_old");
+    let s = settings(&db);
+    let mongo = MongoHandle::new(&s.mongo, &s.health).await.unwrap();
+    let store = CommandStore::new(&mongo, "rewake-old-test", Duration::from_secs(3600));
+    store.ensure_indexes().await.unwrap();
+    let hour = Duration::from_secs(3600);
+    let ago = |secs: i64| {
+        mongodb::bson::DateTime::from_millis(mongodb::bson::DateTime::now().timestamp_millis() - secs)
+    };
+    let mut docs = Vec::new();
+    // Due: no field (queued, and woken once), and a passed wake_due_at.
+    docs.push(command_without_due(&store, "old-queued", "8946000000000000001", hour));
+    let mut woken = command_without_due(&store, "old-woken", "8946000000000000002", hour);
+    (woken.state, woken.wakes) = (CommandState::Woken, 1);
+    docs.push(woken);
+    let mut passed = command_without_due(&store, "passed", "8946000000000000003", hour);
+    passed.wake_due_at = Some(ago(5_000));
+    docs.push(passed);
+    // Not due: a wake_due_at to come, ended, expired, out of wake-ups.
+    let mut later = command_without_due(&store, "later", "8946000000000000004", hour);
+    later.wake_due_at = Some(mongodb::bson::DateTime::from_millis(ago(0).timestamp_millis() + 600_000));
+    docs.push(later);
+    let mut ended = command_without_due(&store, "old-delivered", "8946000000000000005", hour);
+    ended.state = CommandState::Delivered;
+    docs.push(ended);
+    docs.push(command_without_due(&store, "old-expired", "8946000000000000006", Duration::ZERO));
+    let mut spent = command_without_due(&store, "old-spent", "8946000000000000007", hour);
+    (spent.state, spent.wakes) = (CommandState::Woken, 3);
+    docs.push(spent);
+    for d in &docs {
+        store.insert(d).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(20)).await;
+
+    let due = store.due_for_wake(3, 64).await.unwrap();
+    let ids: Vec<&str> = due.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    assert_eq!(ids[2], "passed", "commands without the field come first: {ids:?}");
+    assert_eq!(
+        ids[..2].iter().copied().collect::<BTreeSet<_>>(),
+        BTreeSet::from(["old-queued", "old-woken"])
+    );
+    // Bounded by the limit, the missing field first.
+    let one = store.due_for_wake(3, 1).await.unwrap();
+    assert!(one.len() == 1 && one[0].id.starts_with("old-"), "{one:?}");
+    // Once postponed (what the sweep does when it cannot wake), it is not due.
+    assert!(
+        store
+            .postpone_wake(&due[0], mongodb::bson::DateTime::from_millis(ago(0).timestamp_millis() + 600_000))
+            .await
+            .unwrap()
+    );
+    let again: Vec<String> = store.due_for_wake(3, 64).await.unwrap().into_iter().map(|c| c.id).collect();
+    assert_eq!(again.len(), 2, "{again:?}");
+    assert!(!again.contains(&due[0].id), "{again:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_command_stored_without_wake_due_at_is_woken_by_the_sweep() {
+    use simgate::sim::commands::{CommandState, CommandStore};
+    let db = run_tag("rewake_old_e2e");
+    let s = settings(&db);
+    let sims = import_sims(&db, 1);
+    let sim = &sims[0];
+    // Stored by an older simgate, before this gateway starts.
+    let mongo = MongoHandle::new(&s.mongo, &s.health).await.unwrap();
+    let store = CommandStore::new(&mongo, "rewake-old-test", Duration::from_secs(3600));
+    let id = run_tag("old-cmd");
+    let mut command = command_without_due(&store, &id, sim.iccid.as_str(), Duration::from_secs(600));
+    command.msisdn = Some(sim.msisdn.clone());
+    store.insert(&command).await.unwrap();
+
+    let smsc = SmscSim::start(SimConfig {
+        accounts: vec![SimAccount { system_id: "simgate".into(), password: "pw".into(), max_binds: 2 }],
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let mut spec = GatewaySpec::new(&run_tag("rewakeold"), smsc.local_addr().port(), &db)
+        .with("SIMGATE__SIM__ENABLED", "true")
+        .with("SIMGATE__SIM__MASTER_KEY", MASTER)
+        .with("SIMGATE__SIM__LISTEN", "127.0.0.1:0")
+        .with("SIMGATE__SIM__WAKE_MIN_INTERVAL", "1s")
+        .with("SIMGATE__SIM__REWAKE_INTERVAL", "1s")
+        .with("SIMGATE__SIM__MAX_WAKES", "1");
+    spec.binds = 1;
+    spec.max_binds = 2;
+    let gw = tokio::task::spawn_blocking(move || {
+        let gw = spec.start("rewake-old-gw");
+        wait_until(Duration::from_secs(20), "a bind up", || pipeline::bound(&gw) >= 1.0).unwrap();
+        gw
+    })
+    .await
+    .unwrap();
+
+    let submits = wait_submits(&smsc, &sim.msisdn, 1).await;
+    assert_eq!(submits.len(), 1, "the sweep woke the SIM of the old command");
+    let opened = open_command_sms(&[&submits[0].short_message], &sim.keys).unwrap();
+    assert_eq!((opened.counter.get(), opened.tar), (1, sim.tar));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let command = loop {
+        let c = store.find(&id).await.unwrap().unwrap();
+        if c.state == CommandState::Woken || tokio::time::Instant::now() >= deadline {
+            break c;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!((command.state, command.wakes), (CommandState::Woken, 1), "{command:?}");
+    assert!(command.wake_due_at.is_some(), "the sweep gave it a next due time: {command:?}");
+    // sim.max_wakes is 1: no second wake-up.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(ota_submits(&smsc, &sim.msisdn).len(), 1);
+    drop(gw);
+    smsc.shutdown().await;
+}
