@@ -499,6 +499,41 @@ async fn the_part_that_marks_a_por_marks_the_message_whichever_part_completes_it
 }
 
 #[tokio::test]
+async fn a_completion_given_back_completes_again_with_the_resent_part() {
+    let (sa, sb) = two_instances("moback");
+    let a = MoReassembly::new(sa.clone(), Duration::from_secs(60), 255, 160);
+    let b = MoReassembly::new(sb, Duration::from_secs(60), 255, 160);
+    let key = mo_key(400, 3);
+    a.add_part(&key, 1, b"x", MoKind::ProofOfReceipt).await.unwrap();
+    a.add(&key, 3, b"z").await.unwrap();
+    let done = MoProgress::Complete {
+        parts: vec![b"x".to_vec(), b"y".to_vec(), b"z".to_vec()],
+        kind: MoKind::ProofOfReceipt,
+    };
+    assert_eq!(a.add(&key, 2, b"y").await.unwrap(), done);
+    // The caller could not make it durable: gives it back but for part 2.
+    let MoProgress::Complete { parts, kind } = done.clone() else { unreachable!() };
+    a.give_back(&key, &parts, kind, 2).await.unwrap();
+    // Other parts are still duplicates; the resent part 2 completes it again,
+    // on any instance, still a PoR.
+    assert_eq!(b.add(&key, 1, b"x").await.unwrap(), MoProgress::Duplicate);
+    assert_eq!(b.add(&key, 2, b"y").await.unwrap(), done);
+    assert_eq!(b.add(&key, 2, b"y").await.unwrap(), MoProgress::Duplicate, "completed again, once");
+    // A plain message given back stays plain.
+    let key = mo_key(401, 2);
+    a.add(&key, 2, b"q").await.unwrap();
+    let MoProgress::Complete { parts, kind } = a.add(&key, 1, b"p").await.unwrap() else {
+        panic!("not complete")
+    };
+    a.give_back(&key, &parts, kind, 1).await.unwrap();
+    assert_eq!(
+        b.add(&key, 1, b"p").await.unwrap(),
+        MoProgress::Complete { parts: vec![b"p".to_vec(), b"q".to_vec()], kind: MoKind::Message }
+    );
+    assert_every_key_expires(&sa).await;
+}
+
+#[tokio::test]
 async fn an_incomplete_message_expires_after_its_last_part() {
     let (sa, _) = two_instances("mottl");
     let m = MoReassembly::new(sa, Duration::from_millis(600), 255, 160);

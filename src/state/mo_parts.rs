@@ -57,6 +57,21 @@ return {2, parts, por}
     )
 });
 
+/// KEYS: parts hash, done marker, PoR marker. ARGV: TTL ms, 1 when the
+/// message is a PoR else 0, then sequence number and data of each part
+/// given back. Undoes a completion but for the parts left out.
+static GIVE_BACK: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+redis.call('DEL', KEYS[2])
+for i = 3, #ARGV, 2 do redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) end
+if #ARGV > 2 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+if ARGV[2] == '1' then redis.call('SET', KEYS[3], '1', 'PX', ARGV[1]) end
+return 1
+",
+    )
+});
+
 /// Names one concatenated MO message.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct MoKey {
@@ -161,7 +176,7 @@ impl MoReassembly {
             self.store.metrics().mo_completed();
             return Ok(MoProgress::Complete { parts: vec![data.to_vec()], kind });
         }
-        let tag = format!("{}|{}|{}|{}", key.source, key.destination, key.reference, key.total);
+        let tag = tag(key);
         let keys = self.store.keys();
         let (parts, done, por) = (keys.mo_parts(&tag), keys.mo_done(&tag), keys.mo_por(&tag));
         let ttl = ttl_ms(self.ttl);
@@ -206,4 +221,53 @@ impl MoReassembly {
             _ => Err(StateError::Corrupt { op, what: "add script reply" }),
         }
     }
+
+    /// Undoes the completion of the message `key` whose caller could not
+    /// make it durable (the broker or a store down), so the SMSC's resend
+    /// of the part that completed it, `completing_seq`, completes it again
+    /// instead of being taken for a late duplicate: every other part of
+    /// `parts` (in sequence order, as `Complete` gave them) is stored
+    /// again with `kind`, and the done marker is removed. A one-part
+    /// message has nothing in Redis to give back.
+    pub async fn give_back(
+        &self,
+        key: &MoKey,
+        parts: &[Vec<u8>],
+        kind: MoKind,
+        completing_seq: u8,
+    ) -> Result<(), StateError> {
+        if key.total <= 1 {
+            return Ok(());
+        }
+        let op = Op::MoGiveBack;
+        check_part(op, "source address", &key.source, MAX_ADDRESS_LEN, b"{}|")?;
+        check_part(op, "destination address", &key.destination, MAX_ADDRESS_LEN, b"{}|")?;
+        let tag = tag(key);
+        let keys = self.store.keys();
+        let (hash, done, por) = (keys.mo_parts(&tag), keys.mo_done(&tag), keys.mo_por(&tag));
+        let ttl = ttl_ms(self.ttl);
+        let marks = u8::from(kind == MoKind::ProofOfReceipt);
+        let others: Vec<(u8, &[u8])> = (1..=key.total)
+            .zip(parts.iter().take(usize::from(key.total)))
+            .filter(|(seq, _)| *seq != completing_seq)
+            .map(|(seq, data)| (seq, data.as_slice()))
+            .collect();
+        let _: Value = self
+            .store
+            .run(op, |mut c| async move {
+                let mut call = GIVE_BACK.prepare_invoke();
+                call.key(hash).key(done).key(por).arg(ttl).arg(marks);
+                for (seq, data) in &others {
+                    call.arg(*seq).arg(*data);
+                }
+                call.invoke_async(&mut c).await
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+/// The part of a message's keys inside the braces.
+fn tag(key: &MoKey) -> String {
+    format!("{}|{}|{}|{}", key.source, key.destination, key.reference, key.total)
 }

@@ -9,8 +9,10 @@ use prometheus_client::registry::Registry;
 
 /// What became of an MO deliver_sm (`simgate_inbound_mo_total{outcome}`),
 /// each created at 0: published, a part stored or seen twice, or a
-/// concatenated proof of receipt completed and handed to the OTA side.
-pub const MO_OUTCOMES: [&str; 4] = ["received", "part_stored", "duplicate_part", "por_joined"];
+/// concatenated proof of receipt completed and handed to the OTA side, or
+/// a completed message neither made durable nor given back to Redis (lost;
+/// logged at ERROR).
+pub const MO_OUTCOMES: [&str; 5] = ["received", "part_stored", "duplicate_part", "por_joined", "parts_lost"];
 
 /// One outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]

@@ -32,6 +32,8 @@ pub(super) async fn handle(inbound: &Inbound, bind: &BindId, pdu: &Pdu<'_>) -> C
     // the reassembly, and the completed message goes to the OTA side.
     let por = inbound.ota.as_ref().filter(|_| crate::sms::ota::is_por(message.esm_class, message.user_data));
     let part_kind = if por.is_some() { MoKind::ProofOfReceipt } else { MoKind::Message };
+    // The message this part completed in Redis, and the part's number.
+    let mut completed = None;
     let (parts, kind) = match concat {
         None if let Some(ota) = por => {
             return handle_por(inbound, ota, bind, &message, message.user_data).await;
@@ -45,7 +47,10 @@ pub(super) async fn handle(inbound: &Inbound, bind: &BindId, pdu: &Pdu<'_>) -> C
             };
             let kind = if c.seq == 1 { part_kind } else { MoKind::Message };
             match inbound.mo_parts.add_part(&key, c.seq, data, kind).await {
-                Ok(MoProgress::Complete { parts, kind }) => (parts, kind),
+                Ok(MoProgress::Complete { parts, kind }) => {
+                    completed = Some((key, c.seq));
+                    (parts, kind)
+                }
                 Ok(MoProgress::Waiting { .. }) => {
                     inbound.metrics.mo("part_stored");
                     return CommandStatus::ESME_ROK;
@@ -66,13 +71,33 @@ pub(super) async fn handle(inbound: &Inbound, bind: &BindId, pdu: &Pdu<'_>) -> C
         }
         _ => (vec![data.to_vec()], part_kind),
     };
-    if let Some(ota) = &inbound.ota
-        && kind == MoKind::ProofOfReceipt
+    let status = match &inbound.ota {
+        Some(ota) if kind == MoKind::ProofOfReceipt => {
+            inbound.metrics.mo("por_joined");
+            let user_data = crate::sim::ota::joined_por_sms(&parts.concat());
+            handle_por(inbound, ota, bind, &message, &user_data).await
+        }
+        _ => publish(inbound, bind, &message, &parts).await,
+    };
+    // Not durable: the SMSC resends this part, which must complete the
+    // message again rather than be taken for a late duplicate.
+    if status == CommandStatus::ESME_RX_T_APPN
+        && let Some((key, seq)) = &completed
+        && let Err(err) = inbound.mo_parts.give_back(key, &parts, kind, *seq).await
     {
-        inbound.metrics.mo("por_joined");
-        let user_data = crate::sim::ota::joined_por_sms(&parts.concat());
-        return handle_por(inbound, ota, bind, &message, &user_data).await;
+        inbound.metrics.mo("parts_lost");
+        tracing::error!(bind = %bind, %err, "a completed MO was neither made durable nor given back: lost");
     }
+    status
+}
+
+/// Publishes `sms.mo.received` for the message of `parts`.
+async fn publish(
+    inbound: &Inbound,
+    bind: &BindId,
+    message: &Message<'_>,
+    parts: &[Vec<u8>],
+) -> CommandStatus {
     let count = u16::try_from(parts.len()).unwrap_or(u16::MAX);
     let user_data: Vec<u8> = parts.concat();
     let (text, payload_hex) = match text_of(message.data_coding, &user_data) {
