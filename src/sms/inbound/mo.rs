@@ -34,11 +34,9 @@ pub(super) async fn handle(inbound: &Inbound, bind: &BindId, pdu: &Pdu<'_>) -> C
     let part_kind = if por.is_some() { MoKind::ProofOfReceipt } else { MoKind::Message };
     // The message this part completed in Redis, and the part's number.
     let mut completed = None;
-    let (parts, kind) = match concat {
-        None if let Some(ota) = por => {
-            return handle_por(inbound, ota, bind, &message, message.user_data).await;
-        }
-        Some(c) if c.total > 1 => {
+    let (parts, kind) = match (concat, por) {
+        (None, Some(ota)) => return handle_por(inbound, ota, bind, &message, message.user_data).await,
+        (Some(c), _) if c.total > 1 => {
             let key = MoKey {
                 source: message.source(),
                 destination: message.destination(),
