@@ -16,7 +16,7 @@ use simgate::backends::mongo::MongoHandle;
 use simgate::backends::redis::RedisHandle;
 use simgate::events::{EventData, EventMetrics, EventOrigin, EventSink};
 use simgate::settings::Settings;
-use simgate::sim::ota::{WAKE_UP_SPI, open_command_sms, por_sms};
+use simgate::sim::ota::{RESPONSE_AAD, WAKE_UP_SPI, open_command_sms, por_sms, por_sms_parts};
 use simgate::sim::registry::{MasterKey, MasterKeyring, SimRegistry, SimRegistryMetrics};
 use simgate::sim::secured::{Counter, Kic, Kid, PorSecurity, ResponsePacket, ResponseStatus};
 use simgate::sim::wake::{WakeError, WakeUp};
@@ -53,6 +53,8 @@ fn import_sims(db: &str, count: usize) -> Vec<SimRecord> {
     let config = GenerateConfig {
         seed: Some(u64::try_from(nanos % 1_000_000_007).unwrap()),
         iccid_prefix: format!("8946{:09}", nanos % 1_000_000_000),
+        // Numbers of this run too: MO reassembly in Redis is keyed by them.
+        msisdn_start: format!("4670{:07}", nanos / 1_000 % 9_000_000 + 1_000_000),
         ..GenerateConfig::new(count)
     };
     let sims = generate(&config).unwrap();
@@ -293,6 +295,136 @@ async fn a_wake_up_goes_out_as_sim_data_download_and_its_por_comes_back() {
     smsc.shutdown().await;
 }
 
+/// Waits (blocking this worker) until the gateway's metric `name` with
+/// `label` reaches `at_least`.
+fn wait_metric(gw: &support::Gateway, name: &str, label: &str, at_least: f64) {
+    tokio::task::block_in_place(|| {
+        wait_until(Duration::from_secs(20), name, || metric_sum_where(&metrics(gw), name, label) >= at_least)
+            .unwrap();
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_concatenated_por_in_reverse_order_is_joined_and_recorded_once() {
+    let db = run_tag("ota_concat");
+    let s = settings(&db);
+    let sims = import_sims(&db, 1);
+    let sim = &sims[0];
+    let smsc = SmscSim::start(SimConfig {
+        accounts: vec![SimAccount { system_id: "simgate".into(), password: "pw".into(), max_binds: 2 }],
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let mut spec = GatewaySpec::new(&run_tag("otacat"), smsc.local_addr().port(), &db)
+        .with("SIMGATE__SIM__ENABLED", "true")
+        .with("SIMGATE__SIM__MASTER_KEY", MASTER)
+        .with("SIMGATE__SIM__LISTEN", "127.0.0.1:0");
+    spec.binds = 1;
+    spec.max_binds = 2;
+    let instance = run_tag("otacat-gw");
+    let gw_instance = instance.clone();
+    let gw = tokio::task::spawn_blocking(move || {
+        let gw = spec.start(&gw_instance);
+        wait_until(Duration::from_secs(20), "a bind up", || pipeline::bound(&gw) >= 1.0).unwrap();
+        gw
+    })
+    .await
+    .unwrap();
+    let side = side(&s).await;
+    let woken = side.waker.wake(&sim.iccid).await.unwrap();
+    assert_eq!(wait_submits(&smsc, &sim.msisdn, 1).await.len(), 1);
+
+    // The SIM's PoR of counter 1 with 150 octets of additional data: two
+    // SMS, the response packet identifier in the first only.
+    let kvn = Kvn::new(1).unwrap();
+    let security = PorSecurity::for_command(WAKE_UP_SPI, Kic(0), Kid::aes_cmac(kvn));
+    let response = ResponsePacket {
+        tar: sim.tar,
+        counter: Counter::new(1).unwrap(),
+        status: ResponseStatus::PorOk,
+        data: (0..150u8).collect(),
+    };
+    let sealed = response.seal(&security, &sim.keys, &RESPONSE_AAD).unwrap();
+    let parts = por_sms_parts(&sealed, 0x5C).unwrap();
+    assert_eq!(parts.len(), 2);
+    assert_eq!(&parts[0][..3], &[0x07, 0x71, 0x00]);
+    assert_eq!(&parts[1][..3], &[0x05, 0x00, 0x03], "the second part has the concatenation IE only");
+    let mo = |user_data: Vec<u8>| MoMessage {
+        source_addr: sim.msisdn.clone(),
+        destination_addr: "OTA".to_owned(),
+        esm_class: 0x40,
+        protocol_id: 0x7F,
+        data_coding: 0xF6,
+        user_data,
+    };
+    // Reverse order: the second part waits in Redis, the first completes it.
+    smsc.send_mo(&mo(parts[1].clone())).unwrap();
+    wait_metric(&gw, "simgate_inbound_mo_total", "outcome=\"part_stored\"", 1.0);
+    smsc.send_mo(&mo(parts[0].clone())).unwrap();
+    wait_metric(&gw, "simgate_sim_ota_por_total", "status=\"ok\"", 1.0);
+    // A late copy of a part is a duplicate, not a second PoR.
+    smsc.send_mo(&mo(parts[1].clone())).unwrap();
+    wait_metric(&gw, "simgate_inbound_mo_total", "outcome=\"duplicate_part\"", 1.0);
+
+    let record = side.records.get(&sim.iccid, 1).await.unwrap().unwrap();
+    assert_eq!(record.state, WakeState::Por);
+    assert_eq!(record.por_status.as_deref(), Some("ok"));
+    assert_eq!(record.message_id, woken.message_id);
+
+    // An ordinary MO from the same number after it: the one sms.mo.received
+    // of that number (one number's MO keep their order).
+    let after = format!("after the PoR {}", std::process::id());
+    smsc.send_mo(&MoMessage {
+        esm_class: 0,
+        protocol_id: 0,
+        data_coding: 1,
+        ..mo(after.clone().into_bytes())
+    })
+    .unwrap();
+    let mo_topic = simgate::events::Topic::SmsMo.name(&s.events.topic_prefix);
+    let mut received = Vec::new();
+    let seen = consume(&stack("SIMGATE__KAFKA__BROKERS"), &mo_topic, Duration::from_secs(30), |event| {
+        if let EventData::SmsMoReceived(e) = event.data
+            && event.instance == instance
+        {
+            received.push(e);
+        }
+        received.iter().any(|e| e.text.as_deref() == Some(after.as_str()))
+    })
+    .await;
+    assert!(seen, "the ordinary MO arrived: {received:?}");
+    assert_eq!(received.len(), 1, "no sms.mo.received for the PoR: {received:?}");
+
+    let sim_topic = simgate::events::Topic::Sim.name(&s.events.topic_prefix);
+    let mut pors = Vec::new();
+    consume(&stack("SIMGATE__KAFKA__BROKERS"), &sim_topic, Duration::from_secs(5), |event| {
+        if let EventData::SimOtaPor(e) = event.data
+            && e.iccid == sim.iccid.as_str()
+        {
+            pors.push(e);
+        }
+        false
+    })
+    .await;
+    assert_eq!(pors.len(), 1, "one sim.ota.por: {pors:?}");
+    assert_eq!((pors[0].status.as_str(), pors[0].counter, pors[0].verified), ("ok", 1, true));
+
+    let text = tokio::task::spawn_blocking(move || {
+        let text = metrics(&gw);
+        drop(gw);
+        text
+    })
+    .await
+    .unwrap();
+    assert_eq!(metric_sum_where(&text, "simgate_sim_ota_por_total", "status=\"ok\""), 1.0, "{text}");
+    assert_eq!(metric_sum_where(&text, "simgate_sim_ota_por_total", "status=\"unverified\""), 0.0);
+    assert_eq!(metric_sum_where(&text, "simgate_inbound_mo_total", "outcome=\"por_joined\""), 1.0);
+    assert_eq!(metric_sum_where(&text, "simgate_inbound_mo_total", "outcome=\"received\""), 1.0);
+    assert_eq!(metric_sum_where(&text, "simgate_inbound_answers_total", "outcome=\"retry\""), 0.0);
+    smsc.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_command_whose_wake_up_was_refused_is_woken_again_until_max_wakes() {
     use simgate::sim::commands::{CommandState, CommandStore};
@@ -370,5 +502,137 @@ async fn a_command_whose_wake_up_was_refused_is_woken_again_until_max_wakes() {
     // the process, registered once.
     assert_eq!(text.matches("# TYPE simgate_state_operations_total ").count(), 1, "{text}");
     assert!(metric_sum_where(&text, "simgate_state_operations_total", "op=\"presence_holder\"") >= 1.0);
+    smsc.shutdown().await;
+}
+
+/// A waiting command as a simgate from before `wake_due_at` stored it: the
+/// field absent (`new_document` leaves it out; `Dispatcher::submit` sets it).
+fn command_without_due(
+    store: &simgate::sim::commands::CommandStore,
+    id: &str,
+    iccid: &str,
+    ttl: Duration,
+) -> simgate::sim::commands::CommandDocument {
+    let command = store.new_document(id, iccid, None, "ping", String::new(), ttl);
+    assert_eq!(command.wake_due_at, None);
+    command
+}
+
+#[tokio::test]
+async fn commands_stored_without_wake_due_at_are_due_for_a_wake_up_first() {
+    use simgate::sim::commands::{CommandState, CommandStore};
+    let db = run_tag("rewake_old");
+    let s = settings(&db);
+    let mongo = MongoHandle::new(&s.mongo, &s.health).await.unwrap();
+    let store = CommandStore::new(&mongo, "rewake-old-test", Duration::from_secs(3600));
+    store.ensure_indexes().await.unwrap();
+    let hour = Duration::from_secs(3600);
+    let ago = |secs: i64| {
+        mongodb::bson::DateTime::from_millis(mongodb::bson::DateTime::now().timestamp_millis() - secs)
+    };
+    let mut docs = Vec::new();
+    // Due: no field (queued, and woken once), and a passed wake_due_at.
+    docs.push(command_without_due(&store, "old-queued", "8946000000000000001", hour));
+    let mut woken = command_without_due(&store, "old-woken", "8946000000000000002", hour);
+    (woken.state, woken.wakes) = (CommandState::Woken, 1);
+    docs.push(woken);
+    let mut passed = command_without_due(&store, "passed", "8946000000000000003", hour);
+    passed.wake_due_at = Some(ago(5_000));
+    docs.push(passed);
+    // Not due: a wake_due_at to come, ended, expired, out of wake-ups.
+    let mut later = command_without_due(&store, "later", "8946000000000000004", hour);
+    later.wake_due_at = Some(mongodb::bson::DateTime::from_millis(ago(0).timestamp_millis() + 600_000));
+    docs.push(later);
+    let mut ended = command_without_due(&store, "old-delivered", "8946000000000000005", hour);
+    ended.state = CommandState::Delivered;
+    docs.push(ended);
+    docs.push(command_without_due(&store, "old-expired", "8946000000000000006", Duration::ZERO));
+    let mut spent = command_without_due(&store, "old-spent", "8946000000000000007", hour);
+    (spent.state, spent.wakes) = (CommandState::Woken, 3);
+    docs.push(spent);
+    for d in &docs {
+        store.insert(d).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(20)).await;
+
+    let due = store.due_for_wake(3, 64).await.unwrap();
+    let ids: Vec<&str> = due.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    assert_eq!(ids[2], "passed", "commands without the field come first: {ids:?}");
+    assert_eq!(
+        ids[..2].iter().copied().collect::<BTreeSet<_>>(),
+        BTreeSet::from(["old-queued", "old-woken"])
+    );
+    // Bounded by the limit, the missing field first.
+    let one = store.due_for_wake(3, 1).await.unwrap();
+    assert!(one.len() == 1 && one[0].id.starts_with("old-"), "{one:?}");
+    // Once postponed (what the sweep does when it cannot wake), it is not due.
+    assert!(
+        store
+            .postpone_wake(&due[0], mongodb::bson::DateTime::from_millis(ago(0).timestamp_millis() + 600_000))
+            .await
+            .unwrap()
+    );
+    let again: Vec<String> = store.due_for_wake(3, 64).await.unwrap().into_iter().map(|c| c.id).collect();
+    assert_eq!(again.len(), 2, "{again:?}");
+    assert!(!again.contains(&due[0].id), "{again:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_command_stored_without_wake_due_at_is_woken_by_the_sweep() {
+    use simgate::sim::commands::{CommandState, CommandStore};
+    let db = run_tag("rewake_old_e2e");
+    let s = settings(&db);
+    let sims = import_sims(&db, 1);
+    let sim = &sims[0];
+    // Stored by an older simgate, before this gateway starts.
+    let mongo = MongoHandle::new(&s.mongo, &s.health).await.unwrap();
+    let store = CommandStore::new(&mongo, "rewake-old-test", Duration::from_secs(3600));
+    let id = run_tag("old-cmd");
+    let mut command = command_without_due(&store, &id, sim.iccid.as_str(), Duration::from_secs(600));
+    command.msisdn = Some(sim.msisdn.clone());
+    store.insert(&command).await.unwrap();
+
+    let smsc = SmscSim::start(SimConfig {
+        accounts: vec![SimAccount { system_id: "simgate".into(), password: "pw".into(), max_binds: 2 }],
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let mut spec = GatewaySpec::new(&run_tag("rewakeold"), smsc.local_addr().port(), &db)
+        .with("SIMGATE__SIM__ENABLED", "true")
+        .with("SIMGATE__SIM__MASTER_KEY", MASTER)
+        .with("SIMGATE__SIM__LISTEN", "127.0.0.1:0")
+        .with("SIMGATE__SIM__WAKE_MIN_INTERVAL", "1s")
+        .with("SIMGATE__SIM__REWAKE_INTERVAL", "1s")
+        .with("SIMGATE__SIM__MAX_WAKES", "1");
+    spec.binds = 1;
+    spec.max_binds = 2;
+    let gw = tokio::task::spawn_blocking(move || {
+        let gw = spec.start("rewake-old-gw");
+        wait_until(Duration::from_secs(20), "a bind up", || pipeline::bound(&gw) >= 1.0).unwrap();
+        gw
+    })
+    .await
+    .unwrap();
+
+    let submits = wait_submits(&smsc, &sim.msisdn, 1).await;
+    assert_eq!(submits.len(), 1, "the sweep woke the SIM of the old command");
+    let opened = open_command_sms(&[&submits[0].short_message], &sim.keys).unwrap();
+    assert_eq!((opened.counter.get(), opened.tar), (1, sim.tar));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let command = loop {
+        let c = store.find(&id).await.unwrap().unwrap();
+        if c.state == CommandState::Woken || tokio::time::Instant::now() >= deadline {
+            break c;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!((command.state, command.wakes), (CommandState::Woken, 1), "{command:?}");
+    assert!(command.wake_due_at.is_some(), "the sweep gave it a next due time: {command:?}");
+    // sim.max_wakes is 1: no second wake-up.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(ota_submits(&smsc, &sim.msisdn).len(), 1);
+    drop(gw);
     smsc.shutdown().await;
 }

@@ -10,8 +10,8 @@ use simgate::backends::redis::RedisHandle;
 use simgate::settings::Settings;
 use simgate::smpp::receipt::MessageId;
 use simgate::state::{
-    BindLeases, Claim, IdempotencyKeys, KeySpace, MoKey, MoProgress, MoReassembly, Op, Parked, PartRef,
-    ReceiptCorrelation, RegionBinds, StateError, StateMetrics, StateStore,
+    BindLeases, Claim, IdempotencyKeys, KeySpace, MoKey, MoKind, MoProgress, MoReassembly, Op, Parked,
+    PartRef, ReceiptCorrelation, RegionBinds, StateError, StateMetrics, StateStore,
 };
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -424,7 +424,7 @@ async fn parts_in_any_order_from_two_instances_complete_exactly_once() {
         let mut waiting = 0;
         for t in tasks {
             match t.await.unwrap() {
-                MoProgress::Complete(parts) => complete.push(parts),
+                MoProgress::Complete { parts, kind: MoKind::Message } => complete.push(parts),
                 MoProgress::Waiting { total: 6, .. } => waiting += 1,
                 other => panic!("round {round}: unexpected {other:?}"),
             }
@@ -451,8 +451,86 @@ async fn a_duplicate_part_is_not_counted_twice() {
     assert_eq!(m.add(&other_total, 1, b"a").await.unwrap(), MoProgress::Waiting { have: 1, total: 4 });
     assert_eq!(
         m.add(&key, 3, b"c").await.unwrap(),
-        MoProgress::Complete(vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()])
+        MoProgress::Complete {
+            parts: vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()],
+            kind: MoKind::Message
+        }
     );
+}
+
+#[tokio::test]
+async fn the_part_that_marks_a_por_marks_the_message_whichever_part_completes_it() {
+    let (sa, sb) = two_instances("mopor");
+    let a = MoReassembly::new(sa.clone(), Duration::from_secs(60), 255, 160);
+    let b = MoReassembly::new(sb, Duration::from_secs(60), 255, 160);
+    let complete = |parts: &[&[u8]], kind| MoProgress::Complete {
+        parts: parts.iter().map(|p| p.to_vec()).collect(),
+        kind,
+    };
+    // The marked first part last, on the other instance.
+    let key = mo_key(300, 2);
+    assert_eq!(a.add(&key, 2, b"y").await.unwrap(), MoProgress::Waiting { have: 1, total: 2 });
+    assert_eq!(
+        b.add_part(&key, 1, b"x", MoKind::ProofOfReceipt).await.unwrap(),
+        complete(&[b"x", b"y"], MoKind::ProofOfReceipt)
+    );
+    // The marked first part first; an unmarked duplicate of it changes nothing.
+    let key = mo_key(301, 3);
+    assert_eq!(
+        a.add_part(&key, 1, b"x", MoKind::ProofOfReceipt).await.unwrap(),
+        MoProgress::Waiting { have: 1, total: 3 }
+    );
+    assert_eq!(b.add(&key, 1, b"x").await.unwrap(), MoProgress::Duplicate);
+    assert_eq!(b.add(&key, 3, b"z").await.unwrap(), MoProgress::Waiting { have: 2, total: 3 });
+    assert_eq!(a.add(&key, 2, b"y").await.unwrap(), complete(&[b"x", b"y", b"z"], MoKind::ProofOfReceipt));
+    // Unmarked parts are a plain message.
+    let other = mo_key(303, 2);
+    a.add(&other, 1, b"x").await.unwrap();
+    assert_eq!(b.add(&other, 2, b"y").await.unwrap(), complete(&[b"x", b"y"], MoKind::Message));
+    // One part: complete at once, with the kind it was added as.
+    assert_eq!(
+        a.add_part(&mo_key(304, 1), 1, b"x", MoKind::ProofOfReceipt).await.unwrap(),
+        complete(&[b"x"], MoKind::ProofOfReceipt)
+    );
+    // Completion took the markers with the parts.
+    let left = keys_and_ttls(&sa).await;
+    assert!(left.iter().all(|(k, _)| !k.ends_with(":por") && !k.ends_with(":parts")), "{left:?}");
+    assert_every_key_expires(&sa).await;
+}
+
+#[tokio::test]
+async fn a_completion_given_back_completes_again_with_the_resent_part() {
+    let (sa, sb) = two_instances("moback");
+    let a = MoReassembly::new(sa.clone(), Duration::from_secs(60), 255, 160);
+    let b = MoReassembly::new(sb, Duration::from_secs(60), 255, 160);
+    let key = mo_key(400, 3);
+    a.add_part(&key, 1, b"x", MoKind::ProofOfReceipt).await.unwrap();
+    a.add(&key, 3, b"z").await.unwrap();
+    let done = MoProgress::Complete {
+        parts: vec![b"x".to_vec(), b"y".to_vec(), b"z".to_vec()],
+        kind: MoKind::ProofOfReceipt,
+    };
+    assert_eq!(a.add(&key, 2, b"y").await.unwrap(), done);
+    // The caller could not make it durable: gives it back but for part 2.
+    let MoProgress::Complete { parts, kind } = done.clone() else { unreachable!() };
+    a.give_back(&key, &parts, kind, 2).await.unwrap();
+    // Other parts are still duplicates; the resent part 2 completes it again,
+    // on any instance, still a PoR.
+    assert_eq!(b.add(&key, 1, b"x").await.unwrap(), MoProgress::Duplicate);
+    assert_eq!(b.add(&key, 2, b"y").await.unwrap(), done);
+    assert_eq!(b.add(&key, 2, b"y").await.unwrap(), MoProgress::Duplicate, "completed again, once");
+    // A plain message given back stays plain.
+    let key = mo_key(401, 2);
+    a.add(&key, 2, b"q").await.unwrap();
+    let MoProgress::Complete { parts, kind } = a.add(&key, 1, b"p").await.unwrap() else {
+        panic!("not complete")
+    };
+    a.give_back(&key, &parts, kind, 1).await.unwrap();
+    assert_eq!(
+        b.add(&key, 1, b"p").await.unwrap(),
+        MoProgress::Complete { parts: vec![b"p".to_vec(), b"q".to_vec()], kind: MoKind::Message }
+    );
+    assert_every_key_expires(&sa).await;
 }
 
 #[tokio::test]
@@ -467,7 +545,10 @@ async fn an_incomplete_message_expires_after_its_last_part() {
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(
         m.add(&key, 3, b"c").await.unwrap(),
-        MoProgress::Complete(vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()])
+        MoProgress::Complete {
+            parts: vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()],
+            kind: MoKind::Message
+        }
     );
     let key = mo_key(10, 2);
     m.add(&key, 1, b"a").await.unwrap();
@@ -493,7 +574,10 @@ async fn invalid_parts_are_refused() {
     bad_addr.source = "44|77".to_owned();
     assert!(matches!(m.add(&bad_addr, 1, b"a").await, Err(StateError::InvalidInput { .. })));
     // One part is a whole message and needs no Redis.
-    assert_eq!(m.add(&mo_key(1, 1), 1, b"solo").await.unwrap(), MoProgress::Complete(vec![b"solo".to_vec()]));
+    assert_eq!(
+        m.add(&mo_key(1, 1), 1, b"solo").await.unwrap(),
+        MoProgress::Complete { parts: vec![b"solo".to_vec()], kind: MoKind::Message }
+    );
     assert!(keys_and_ttls(&sa).await.is_empty(), "refused parts wrote nothing");
 }
 

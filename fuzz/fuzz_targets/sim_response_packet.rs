@@ -34,6 +34,11 @@ fuzz_target!(|data: &[u8]| {
             let _ = view.open(&security, &keys, &ota::RESPONSE_AAD);
         }
         let _ = ota::parse_por_sms(rest, &security, &keys);
+        // The same octets cut anywhere as the parts of a concatenated PoR.
+        let (a, b) = rest.split_at(usize::from(pick & 0x3F).min(rest.len()));
+        if let Ok(joined) = ota::join_por_sms(&[b, a]) {
+            let _ = ota::parse_por_sms(&ota::joined_por_sms(&joined), &security, &keys);
+        }
         return;
     }
     let [t0, t1, t2, c0, c1, c2, c3, c4, status, tail @ ..] = rest else {

@@ -9,8 +9,14 @@
 //! - Command, concatenated: the first part's UDH is `07, 70 00, 00 03 ref
 //!   total 1`; every later part's is `05, 00 03 ref total seq`. The command
 //!   packet is cut across the parts after their headers.
-//! - PoR: `UDHL=02, 71 00` (IEI 0x71, the response packet identifier), then
-//!   the response packet (RPL onward), one SMS.
+//! - PoR, one SMS: `UDHL=02, 71 00` (IEI 0x71, the response packet
+//!   identifier), then the response packet (RPL onward).
+//! - PoR, concatenated (a response packet with more additional data than
+//!   one SMS holds): as a command, the response packet identifier in the
+//!   first part only (`07, 71 00, 00 03 ref total 1`), the later parts with
+//!   the concatenation IE alone (TS 23.040 9.2.3.24.1, or 9.2.3.24.8 with a
+//!   16-bit reference). [`join_por_sms`] also takes later parts that repeat
+//!   the identifier.
 //!
 //! What the checksum covers (TS 31.115 4): for a command, the packet from
 //! CPL on and nothing of the header, so [`COMMAND_AAD`] is empty, also
@@ -31,7 +37,7 @@ use super::secured::{
     ChecksumKind, CommandPacket, CommandPacketView, Counter, CounterMode, Kic, Kid, PorRequest, PorSecurity,
     ResponsePacket, ResponsePacketView, SecuredError, Spi,
 };
-use crate::smpp::text::{InformationElement, UdhError, parse_udh};
+use crate::smpp::text::{ConcatRef, InformationElement, UdhError, parse_udh};
 
 /// TP-PID "(U)SIM data download" (TS 23.040 9.2.3.9): the handset hands
 /// the message to the SIM, not to the user.
@@ -55,8 +61,6 @@ pub const COMMAND_AAD: [u8; 0] = [];
 /// UDHL, IEI 0x71 and IEIDL (TS 31.115 4).
 pub const RESPONSE_AAD: [u8; 3] = [0x02, IEI_RESPONSE_PACKET, 0x00];
 
-/// UDH of a command in one SMS.
-const SINGLE_UDH: [u8; 3] = [0x02, IEI_COMMAND_PACKET, 0x00];
 /// Octets of the first part's UDH when concatenated.
 const FIRST_UDH_LEN: usize = 8;
 /// Octets of a later part's UDH.
@@ -83,8 +87,9 @@ pub enum OtaError {
     /// Concatenated parts are missing, repeated or disagree.
     #[error("concatenated parts are incomplete or inconsistent")]
     Parts,
-    /// A PoR arrived concatenated; simgate reads single-SMS PoRs only.
-    #[error("concatenated proof of receipt is not supported")]
+    /// One part of a concatenated PoR was read as a whole PoR; its parts
+    /// are joined first ([`join_por_sms`]).
+    #[error("part of a concatenated proof of receipt read alone")]
     ConcatenatedPor,
     /// A PoR larger than one SMS.
     #[error("response packet of {len} octets does not fit one SMS")]
@@ -130,8 +135,24 @@ pub fn command_sms(packet: &CommandPacket, keys: &KeySet, reference: u8) -> Resu
 /// into SMS user data, as [`command_sms`] does; for tools that seal with
 /// other keys (`CommandPacket::seal_with`).
 pub fn command_sms_parts(sealed: &[u8], reference: u8) -> Result<Vec<Vec<u8>>, OtaError> {
-    if SINGLE_UDH.len() + sealed.len() <= SMS_USER_DATA_LEN {
-        return Ok(vec![[&SINGLE_UDH[..], sealed].concat()]);
+    cut_sms(sealed, IEI_COMMAND_PACKET, reference)
+}
+
+/// Cuts an already sealed response packet (sealed with [`RESPONSE_AAD`])
+/// into PoR user data: one SMS when it fits, else concatenated parts with
+/// the response packet identifier in the first (what a SIM sends when its
+/// PoR carries more additional data than one SMS holds).
+pub fn por_sms_parts(sealed: &[u8], reference: u8) -> Result<Vec<Vec<u8>>, OtaError> {
+    cut_sms(sealed, IEI_RESPONSE_PACKET, reference)
+}
+
+/// One SMS `02 iei 00 packet` when it fits; else the first part `07 iei 00
+/// 00 03 ref total 1`, the later ones `05 00 03 ref total seq` (TS 31.115 4,
+/// TS 23.040 9.2.3.24.1).
+fn cut_sms(sealed: &[u8], iei: u8, reference: u8) -> Result<Vec<Vec<u8>>, OtaError> {
+    let single_udh = [0x02, iei, 0x00];
+    if single_udh.len() + sealed.len() <= SMS_USER_DATA_LEN {
+        return Ok(vec![[&single_udh[..], sealed].concat()]);
     }
     let first_room = SMS_USER_DATA_LEN - FIRST_UDH_LEN;
     let later_room = SMS_USER_DATA_LEN - LATER_UDH_LEN;
@@ -139,7 +160,7 @@ pub fn command_sms_parts(sealed: &[u8], reference: u8) -> Result<Vec<Vec<u8>>, O
     let total = u8::try_from(parts).map_err(|_| OtaError::TooManyParts { len: sealed.len() })?;
     let (first, mut rest) = sealed.split_at(first_room);
     let mut out = Vec::with_capacity(parts);
-    out.push([&[7, IEI_COMMAND_PACKET, 0, 0x00, 3, reference, total, 1][..], first].concat());
+    out.push([&[7, iei, 0, 0x00, 3, reference, total, 1][..], first].concat());
     for seq in 2..=total {
         let (chunk, tail) = rest.split_at(later_room.min(rest.len()));
         out.push([&[5, 0x00, 3, reference, total, seq][..], chunk].concat());
@@ -149,26 +170,50 @@ pub fn command_sms_parts(sealed: &[u8], reference: u8) -> Result<Vec<Vec<u8>>, O
 }
 
 /// Joins the user data of the parts of one command (any order) into the
-/// command packet's octets, checking the headers.
+/// command packet's octets, checking the headers: the command packet
+/// identifier in the first part and in no other (TS 31.115 4).
 pub fn join_command_sms(parts: &[&[u8]]) -> Result<Vec<u8>, OtaError> {
+    join_sms(parts, IEI_COMMAND_PACKET, LaterParts::WithoutIdentifier)
+}
+
+/// Joins the user data of the parts of one PoR (any order; one SMS is a
+/// PoR of one part) into the response packet's octets, checking the
+/// headers: the response packet identifier in the first part (TS 31.115
+/// 4; a later part that repeats it is taken too), every part of the same
+/// reference and count, each sequence number once (TS 23.040 9.2.3.24.1,
+/// 9.2.3.24.8).
+pub fn join_por_sms(parts: &[&[u8]]) -> Result<Vec<u8>, OtaError> {
+    join_sms(parts, IEI_RESPONSE_PACKET, LaterParts::MayRepeatIdentifier)
+}
+
+/// Whether the parts after the first may carry the packet identifier.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LaterParts {
+    /// Never: what simgate sends and what the spec says.
+    WithoutIdentifier,
+    /// Tolerated: what simgate reads from SIMs.
+    MayRepeatIdentifier,
+}
+
+fn join_sms(parts: &[&[u8]], iei: u8, later: LaterParts) -> Result<Vec<u8>, OtaError> {
     let mut pieces: Vec<(u8, &[u8])> = Vec::with_capacity(parts.len());
-    let mut shape: Option<(u8, u8)> = None;
+    let mut shape: Option<(ConcatRef, u8)> = None;
     let mut saw_identifier = false;
     for part in parts {
         let (udh, data) = parse_udh(part)?;
-        let has_identifier = udh.elements.iter().any(|ie| is_identifier(ie, IEI_COMMAND_PACKET));
+        let has_identifier = udh.elements.iter().any(|ie| is_identifier(ie, iei));
         match udh.concat() {
             None if parts.len() == 1 && has_identifier => return Ok(data.to_vec()),
             None => {
-                return Err(if has_identifier {
-                    OtaError::Parts
-                } else {
-                    OtaError::NoPacketIdentifier(IEI_COMMAND_PACKET)
-                });
+                return Err(if has_identifier { OtaError::Parts } else { OtaError::NoPacketIdentifier(iei) });
             }
             Some(c) => {
-                let key = (reference_octet(c.reference), c.total);
-                if *shape.get_or_insert(key) != key || (c.seq == 1) != has_identifier {
+                let key = (c.reference, c.total);
+                let misplaced = match later {
+                    LaterParts::WithoutIdentifier => (c.seq == 1) != has_identifier,
+                    LaterParts::MayRepeatIdentifier => c.seq == 1 && !has_identifier,
+                };
+                if *shape.get_or_insert(key) != key || misplaced {
                     return Err(OtaError::Parts);
                 }
                 saw_identifier |= has_identifier;
@@ -178,11 +223,7 @@ pub fn join_command_sms(parts: &[&[u8]]) -> Result<Vec<u8>, OtaError> {
     }
     let total = shape.map_or(0, |(_, t)| usize::from(t));
     if !saw_identifier || pieces.len() != total {
-        return Err(if saw_identifier {
-            OtaError::Parts
-        } else {
-            OtaError::NoPacketIdentifier(IEI_COMMAND_PACKET)
-        });
+        return Err(if saw_identifier { OtaError::Parts } else { OtaError::NoPacketIdentifier(iei) });
     }
     pieces.sort_by_key(|(seq, _)| *seq);
     if pieces.iter().enumerate().any(|(i, (seq, _))| usize::from(*seq) != i + 1) {
@@ -223,8 +264,19 @@ pub fn parse_por_sms(
     Ok(ResponsePacketView::parse(packet)?.open(security, keys, &RESPONSE_AAD)?)
 }
 
+/// The user data a response packet has in one SMS, `02 71 00` then the
+/// packet, at any length: a PoR that arrived concatenated is verified in
+/// this form, since its checksum covers the single-SMS header whichever
+/// way it came (module doc), so [`parse_por_sms`] reads it as it reads a
+/// single-SMS PoR. Not for sending: it may be longer than one SMS.
+pub fn joined_por_sms(packet: &[u8]) -> Vec<u8> {
+    [&RESPONSE_AAD[..], packet].concat()
+}
+
 /// The response packet's octets in a PoR's user data, after checking its
-/// header (one SMS, IEI 0x71), without opening it.
+/// header (IEI 0x71, no concatenation), without opening it. The length is
+/// not checked against one SMS, so the form [`joined_por_sms`] gives a
+/// concatenated PoR reads too.
 pub fn response_packet_of_sms(user_data: &[u8]) -> Result<&[u8], OtaError> {
     let (udh, packet) = parse_udh(user_data)?;
     if udh.concat().is_some() {
@@ -247,14 +299,6 @@ pub fn por_sms_octets(sealed: &[u8]) -> Result<Vec<u8>, OtaError> {
 
 fn is_identifier(ie: &InformationElement, iei: u8) -> bool {
     matches!(ie, InformationElement::Other { iei: i, data } if *i == iei && data.is_empty())
-}
-
-fn reference_octet(r: crate::smpp::text::ConcatRef) -> u8 {
-    match r {
-        crate::smpp::text::ConcatRef::Udh8(v) => v,
-        // Only 8-bit references are written here; others never match.
-        _ => 0xFF,
-    }
 }
 
 #[cfg(test)]
@@ -329,5 +373,111 @@ mod tests {
         assert_eq!(parse_por_sms(&wrong_iei, &security, &keys()), Err(OtaError::NoPacketIdentifier(0x71)));
         assert!(matches!(parse_por_sms(&[], &security, &keys()), Err(OtaError::Udh(_))));
         assert_eq!((PROTOCOL_ID, ESM_CLASS_UDHI, DATA_CODING), (0x7F, 0x40, 0xF6));
+    }
+
+    /// A PoR whose additional data needs three SMS, its security and parts.
+    fn long_por(reference: u8) -> (ResponsePacket, PorSecurity, Vec<Vec<u8>>) {
+        let packet = wake_up_packet(&keys(), TAR, Counter::new(7).unwrap());
+        let security = PorSecurity::for_command(packet.spi, packet.kic, packet.kid);
+        let por = ResponsePacket {
+            tar: TAR,
+            counter: packet.counter,
+            status: ResponseStatus::PorOk,
+            data: (0..250).map(|i| i as u8).collect(),
+        };
+        let sealed = por.seal(&security, &keys(), &RESPONSE_AAD).unwrap();
+        (por, security, por_sms_parts(&sealed, reference).unwrap())
+    }
+
+    #[test]
+    fn a_long_por_is_concatenated_with_the_identifier_in_the_first_part() {
+        let (por, security, parts) = long_por(0x21);
+        assert_eq!(parts.len(), 3);
+        assert!(parts.iter().all(|p| p.len() <= SMS_USER_DATA_LEN));
+        assert_eq!(&parts[0][..8], &[7, 0x71, 0, 0, 3, 0x21, 3, 1]);
+        assert_eq!(&parts[1][..6], &[5, 0, 3, 0x21, 3, 2]);
+        assert_eq!(&parts[2][..6], &[5, 0, 3, 0x21, 3, 3]);
+        // A part read alone is refused, not misread.
+        assert_eq!(parse_por_sms(&parts[0], &security, &keys()), Err(OtaError::ConcatenatedPor));
+        let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+        let joined = join_por_sms(&refs).unwrap();
+        assert_eq!(parse_por_sms(&joined_por_sms(&joined), &security, &keys()), Ok(por.clone()));
+        // What the MO reassembly gives (each part's data after its header,
+        // in sequence order) is the same packet.
+        let datas: Vec<u8> = parts.iter().flat_map(|p| parse_udh(p).unwrap().1.to_vec()).collect();
+        assert_eq!(datas, joined);
+        // A short PoR stays one SMS, the same as por_sms.
+        let short = ResponsePacket { data: vec![], ..por };
+        let sealed = short.seal(&security, &keys(), &RESPONSE_AAD).unwrap();
+        let one = por_sms_parts(&sealed, 0x21).unwrap();
+        assert_eq!(one, vec![por_sms(&short, &security, &keys()).unwrap()]);
+        assert_eq!(join_por_sms(&[&one[0]]), Ok(sealed));
+    }
+
+    #[test]
+    fn por_parts_join_in_any_order() {
+        let (por, security, parts) = long_por(0x22);
+        for order in [[0, 1, 2], [2, 1, 0], [1, 2, 0], [2, 0, 1]] {
+            let refs: Vec<&[u8]> = order.iter().map(|&i| parts[i].as_slice()).collect();
+            let joined = join_por_sms(&refs).unwrap();
+            assert_eq!(
+                parse_por_sms(&joined_por_sms(&joined), &security, &keys()),
+                Ok(por.clone()),
+                "{order:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn por_parts_missing_repeated_or_of_another_message_are_refused() {
+        let (_, _, parts) = long_por(0x23);
+        let (_, _, other) = long_por(0x24);
+        let refs = |idx: &[usize], from: &[Vec<u8>]| -> Vec<Vec<u8>> {
+            idx.iter().map(|&i| from[i].clone()).collect()
+        };
+        let join = |ps: Vec<Vec<u8>>| {
+            let r: Vec<&[u8]> = ps.iter().map(Vec::as_slice).collect();
+            join_por_sms(&r)
+        };
+        assert_eq!(join(refs(&[0, 2], &parts)), Err(OtaError::Parts), "a middle part missing");
+        assert_eq!(join(refs(&[0, 1], &parts)), Err(OtaError::Parts), "the last part missing");
+        assert_eq!(join(refs(&[1, 2], &parts)), Err(OtaError::NoPacketIdentifier(0x71)), "the first missing");
+        assert_eq!(join(refs(&[0, 1, 1], &parts)), Err(OtaError::Parts), "a part twice");
+        let mixed = vec![parts[0].clone(), other[1].clone(), parts[2].clone()];
+        assert_eq!(join(mixed), Err(OtaError::Parts), "a part with another reference");
+        // Another part count under the same reference is another message.
+        let mut recount = parts[2].clone();
+        recount[4] = 4;
+        assert_eq!(join(vec![parts[0].clone(), parts[1].clone(), recount]), Err(OtaError::Parts));
+        // A first part without the identifier is not a PoR's.
+        let mut bare = parts[0].clone();
+        bare[1] = 0x70;
+        assert_eq!(join(vec![bare, parts[1].clone(), parts[2].clone()]), Err(OtaError::Parts));
+        assert!(matches!(join(vec![vec![0x09]]), Err(OtaError::Udh(_))));
+        assert_eq!(join(vec![]), Err(OtaError::NoPacketIdentifier(0x71)));
+    }
+
+    #[test]
+    fn por_parts_may_repeat_the_identifier_and_use_16_bit_references() {
+        let (por, security, parts) = long_por(0x25);
+        // Every part with `71 00` and the 16-bit concatenation IE 08.
+        let rewritten: Vec<Vec<u8>> = parts
+            .iter()
+            .map(|p| {
+                let (udh, data) = parse_udh(p).unwrap();
+                let c = udh.concat().unwrap();
+                [&[8, 0x71, 0, 0x08, 4, 0x12, 0x34, c.total, c.seq][..], data].concat()
+            })
+            .collect();
+        let refs: Vec<&[u8]> = rewritten.iter().rev().map(Vec::as_slice).collect();
+        let joined = join_por_sms(&refs).unwrap();
+        assert_eq!(parse_por_sms(&joined_por_sms(&joined), &security, &keys()), Ok(por));
+        // An 8-bit and a 16-bit reference are different messages.
+        let mixed: Vec<&[u8]> = vec![&parts[0], &rewritten[1], &rewritten[2]];
+        assert_eq!(join_por_sms(&mixed), Err(OtaError::Parts));
+        // Commands keep the strict rule: the identifier in the first part only.
+        let command: Vec<Vec<u8>> = rewritten.iter().map(|p| [&[8, 0x70][..], &p[2..]].concat()).collect();
+        let command: Vec<&[u8]> = command.iter().map(Vec::as_slice).collect();
+        assert_eq!(join_command_sms(&command), Err(OtaError::Parts));
     }
 }

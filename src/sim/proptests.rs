@@ -36,6 +36,8 @@ proptest! {
             let _ = view.open(&security, &keys(), b"");
         }
         let _ = ota::parse_por_sms(&bytes, &security, &keys());
+        let (a, b) = bytes.split_at(usize::from(max) % (bytes.len() + 1));
+        let _ = ota::join_por_sms(&[b, a]);
         let _ = ota::open_command_sms(&[&bytes], &keys());
         let _ = binding::split_opening(&bytes);
         if let Ok(m) = AppletMessage::decode(&bytes) {

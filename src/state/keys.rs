@@ -101,6 +101,12 @@ impl KeySpace {
         format!("{}:mo:{{{tag}}}:parts", self.prefix)
     }
 
+    /// Marks an incomplete MO message as a proof of receipt (its first
+    /// part said so): `<p>:mo:{<source>|<destination>|<reference>|<total>}:por`.
+    pub(crate) fn mo_por(&self, tag: &str) -> String {
+        format!("{}:mo:{{{tag}}}:por", self.prefix)
+    }
+
     /// Marks a completed MO message so late duplicates are recognised:
     /// `<p>:mo:{<source>|<destination>|<reference>|<total>}:done`.
     pub(crate) fn mo_done(&self, tag: &str) -> String {
@@ -168,6 +174,7 @@ mod tests {
         assert_eq!(tag(&ks.receipt_due("acme")), "acme");
         assert_eq!(ks.lease("acme", 3), "simgate:lease:{acme}:3");
         assert_eq!(ks.mo_parts("a|b|7|3"), "simgate:mo:{a|b|7|3}:parts");
+        assert_eq!(ks.mo_por("a|b|7|3"), "simgate:mo:{a|b|7|3}:por");
         assert_eq!(tag(&ks.mo_done("a|b|7|3")), "a|b|7|3");
         let other = KeySpace::new("t1").unwrap();
         assert_eq!(other.sim_session("8949000000000000001"), "t1:simsess:{8949000000000000001}");

@@ -37,6 +37,8 @@ pub enum Op {
     IdempotencyForget,
     /// [`MoReassembly::add`](super::MoReassembly::add).
     MoAdd,
+    /// [`MoReassembly::give_back`](super::MoReassembly::give_back).
+    MoGiveBack,
     /// [`RegionBinds::mark`](super::RegionBinds::mark).
     RegionBindsMark,
     /// [`RegionBinds::served`](super::RegionBinds::served).
@@ -76,6 +78,7 @@ impl Op {
             Op::IdempotencyClaim => "idempotency_claim",
             Op::IdempotencyForget => "idempotency_forget",
             Op::MoAdd => "mo_add",
+            Op::MoGiveBack => "mo_give_back",
             Op::RegionBindsMark => "region_binds_mark",
             Op::RegionBindsServed => "region_binds_served",
             Op::WakeLimit => "wake_limit",

@@ -38,7 +38,7 @@ pub use idempotency::{Claim, IdempotencyKeys};
 pub use keys::KeySpace;
 pub use leases::{BindLeases, BindSlot};
 pub use metrics::{Op, StateMetrics};
-pub use mo_parts::{MoKey, MoProgress, MoReassembly};
+pub use mo_parts::{MoKey, MoKind, MoProgress, MoReassembly};
 pub use presence::{INBOX_MAX, INBOX_TTL, REFRESH_PIPELINE, Refreshed, SessionPresence};
 pub use region_binds::RegionBinds;
 pub use wake_limits::{WakeLimits, WakeTaken};

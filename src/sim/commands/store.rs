@@ -261,12 +261,16 @@ impl CommandStore {
 
     /// Waiting, unexpired commands whose SIM is due to be woken again
     /// (`wake_due_at` passed) and that had fewer than `max_wakes`
-    /// wake-ups, most overdue first, at most `limit`.
+    /// wake-ups, most overdue first, at most `limit`. A command stored
+    /// without `wake_due_at` (by a simgate from before the field, or
+    /// during a rolling upgrade by one) is due now, and first: an
+    /// equality with null matches a missing field, and sorts before every
+    /// date.
     pub async fn due_for_wake(&self, max_wakes: u32, limit: i64) -> Result<Vec<CommandDocument>, StoreError> {
         let now = DateTime::now();
         let filter = doc! {
             "state": { "$in": states(&CommandState::WAITING) },
-            "wake_due_at": { "$lte": now },
+            "$or": [{ "wake_due_at": { "$lte": now } }, { "wake_due_at": Bson::Null }],
             "expires_at": { "$gt": now },
             "wakes": { "$not": { "$gte": i64::from(max_wakes) } },
         };

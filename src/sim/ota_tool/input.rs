@@ -8,7 +8,9 @@
 
 use super::OtaToolError;
 use super::json::SmsJson;
-use crate::sim::ota::{IEI_COMMAND_PACKET, IEI_RESPONSE_PACKET, join_command_sms, response_packet_of_sms};
+use crate::sim::ota::{
+    IEI_COMMAND_PACKET, IEI_RESPONSE_PACKET, join_command_sms, join_por_sms, response_packet_of_sms,
+};
 use crate::smpp::json::to_hex;
 use crate::smpp::text::{InformationElement, parse_udh};
 
@@ -107,10 +109,12 @@ pub fn read_input(parts: &[Vec<u8>], form: Form, hint: KindHint) -> Result<Packe
     };
     let user_data = parts.iter().map(|p| to_hex(p)).collect();
     if iei == IEI_RESPONSE_PACKET {
-        if several {
-            return Err(OtaToolError::Ota(crate::sim::ota::OtaError::ConcatenatedPor));
-        }
-        let octets = response_packet_of_sms(first)?.to_vec();
+        let octets = if several {
+            let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+            join_por_sms(&refs)?
+        } else {
+            response_packet_of_sms(first)?.to_vec()
+        };
         return Ok(PacketInput {
             kind: PacketKind::Response,
             octets,
@@ -162,7 +166,7 @@ mod tests {
         assert_eq!(parts.len(), 2);
         let reversed: Vec<Vec<u8>> = parts.iter().rev().cloned().collect();
         let got = read_input(&reversed, Form::Auto, KindHint::Auto).unwrap();
-        assert_eq!((got.kind, got.octets), (PacketKind::Command, body));
+        assert_eq!((got.kind, got.octets), (PacketKind::Command, body.clone()));
         assert_eq!(
             read_input(&reversed[..1], Form::Sms, KindHint::Auto).err(),
             Some(OtaToolError::Ota(OtaError::NoPacketIdentifier(0x70)))
@@ -170,6 +174,15 @@ mod tests {
         assert_eq!(
             read_input(&parts[..1], Form::Sms, KindHint::Auto).err(),
             Some(OtaToolError::Ota(OtaError::Parts))
+        );
+        // A concatenated PoR: the response packet identifier in its first part.
+        let parts = crate::sim::ota::por_sms_parts(&body, 8).unwrap();
+        let reversed: Vec<Vec<u8>> = parts.iter().rev().cloned().collect();
+        let got = read_input(&reversed, Form::Auto, KindHint::Auto).unwrap();
+        assert_eq!((got.kind, got.octets), (PacketKind::Response, body));
+        assert_eq!(
+            read_input(&parts[..1], Form::Sms, KindHint::Auto).err(),
+            Some(OtaToolError::Ota(OtaError::ConcatenatedPor))
         );
     }
 }

@@ -5,6 +5,8 @@
 //! acceptance or its latest wake-up attempt) has its SIM woken again, if
 //! its SIM has no session anywhere, until it has had `sim.max_wakes`
 //! wake-ups (index `state_wake_due`, at most [`REWAKE_BATCH`] per sweep).
+//! A waiting command stored without `wake_due_at` (before the field
+//! existed) is due at once (`CommandStore::due_for_wake`).
 //!
 //! Every instance runs the sweep; the wake-up limit in Redis
 //! (`state::WakeLimits`, one wake-up per SIM per `sim.wake_min_interval`)

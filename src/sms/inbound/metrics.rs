@@ -7,6 +7,13 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 
+/// What became of an MO deliver_sm (`simgate_inbound_mo_total{outcome}`),
+/// each created at 0: published, a part stored or seen twice, or a
+/// concatenated proof of receipt completed and handed to the OTA side, or
+/// a completed message neither made durable nor given back to Redis (lost;
+/// logged at ERROR).
+pub const MO_OUTCOMES: [&str; 5] = ["received", "part_stored", "duplicate_part", "por_joined", "parts_lost"];
+
 /// One outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 pub struct OutcomeLabels {
@@ -26,13 +33,16 @@ impl InboundMetrics {
     /// Registers under `registry` (prefix `simgate_inbound_`).
     pub fn register(registry: &mut Registry) -> Self {
         let m = Self::default();
+        for outcome in MO_OUTCOMES {
+            m.mo.get_or_create(&OutcomeLabels { outcome }).inc_by(0);
+        }
         registry.register(
             "answers",
             "deliver_sm/data_sm answers: ok, or retry (the SMSC resends)",
             m.answers.clone(),
         );
         registry.register("receipts", "Receipts: matched, parked, unmatched, unreadable", m.receipts.clone());
-        registry.register("mo", "MO messages received and parts stored", m.mo.clone());
+        registry.register("mo", "MO messages received, parts stored, concatenated PoRs joined", m.mo.clone());
         m
     }
 

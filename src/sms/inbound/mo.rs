@@ -2,8 +2,9 @@
 //! concatenated message (UDH IEI 0x00 or 0x08, TS 23.040 9.2.3.24.1 and
 //! .8, or the sar_* TLVs, SMPP v3.4 5.3.2.22-24) is stored in Redis, where
 //! parts from any bind on any instance meet, and the one that completes the
-//! message publishes it. The proof of receipt of an OTA wake-up is handed
-//! to the OTA side before any of that.
+//! message publishes it. The proof of receipt of an OTA wake-up goes to
+//! the OTA side instead: at once when it is one SMS, once reassembled the
+//! same way when it is concatenated (its first part marks it).
 
 use super::Inbound;
 use super::view::Message;
@@ -12,7 +13,8 @@ use crate::events::{EventData, EventKey};
 use crate::smpp::pdu::{CommandStatus, Pdu, Tlv, TlvTag};
 use crate::smpp::text::{ConcatRef, Encoding, parse_udh};
 use crate::sms::bind::BindId;
-use crate::state::{MoKey, MoProgress};
+use crate::sms::ota::PorInbound;
+use crate::state::{MoKey, MoKind, MoProgress};
 
 /// How a part says which message it belongs to.
 struct Concat {
@@ -23,26 +25,30 @@ struct Concat {
 
 pub(super) async fn handle(inbound: &Inbound, bind: &BindId, pdu: &Pdu<'_>) -> CommandStatus {
     let Some(message) = Message::of(pdu) else { return CommandStatus::ESME_RINVCMDID };
-    // A PoR (UDH IEI 0x71, TS 31.115 4) is the SIM answering the gateway:
-    // recorded as such, not published as sms.mo.received.
-    if let Some(ota) = &inbound.ota
-        && crate::sms::ota::is_por(message.esm_class, message.user_data)
-    {
-        return ota
-            .handle(&inbound.events, &inbound.origin, bind, &message.source(), message.user_data)
-            .await;
-    }
     let (concat, data) = split_concat(pdu, &message);
-    let parts = match concat {
-        Some(c) if c.total > 1 => {
+    // A PoR (UDH IEI 0x71, TS 31.115 4) is the SIM answering the gateway:
+    // recorded as such, not published as sms.mo.received. Concatenated,
+    // only its first part carries the IEI; that part marks the message in
+    // the reassembly, and the completed message goes to the OTA side.
+    let por = inbound.ota.as_ref().filter(|_| crate::sms::ota::is_por(message.esm_class, message.user_data));
+    let part_kind = if por.is_some() { MoKind::ProofOfReceipt } else { MoKind::Message };
+    // The message this part completed in Redis, and the part's number.
+    let mut completed = None;
+    let (parts, kind) = match (concat, por) {
+        (None, Some(ota)) => return handle_por(inbound, ota, bind, &message, message.user_data).await,
+        (Some(c), _) if c.total > 1 => {
             let key = MoKey {
                 source: message.source(),
                 destination: message.destination(),
                 reference: c.reference,
                 total: c.total,
             };
-            match inbound.mo_parts.add(&key, c.seq, data).await {
-                Ok(MoProgress::Complete(parts)) => parts,
+            let kind = if c.seq == 1 { part_kind } else { MoKind::Message };
+            match inbound.mo_parts.add_part(&key, c.seq, data, kind).await {
+                Ok(MoProgress::Complete { parts, kind }) => {
+                    completed = Some((key, c.seq));
+                    (parts, kind)
+                }
                 Ok(MoProgress::Waiting { .. }) => {
                     inbound.metrics.mo("part_stored");
                     return CommandStatus::ESME_ROK;
@@ -52,8 +58,8 @@ pub(super) async fn handle(inbound: &Inbound, bind: &BindId, pdu: &Pdu<'_>) -> C
                     return CommandStatus::ESME_ROK;
                 }
                 Err(crate::state::StateError::InvalidPart { .. }) => {
-                    // A part that cannot belong to any message: published alone.
-                    vec![data.to_vec()]
+                    // A part that cannot belong to any message: taken alone.
+                    (vec![data.to_vec()], part_kind)
                 }
                 Err(err) => {
                     tracing::warn!(bind = %bind, %err, "cannot store an MO part; the SMSC will resend");
@@ -61,8 +67,35 @@ pub(super) async fn handle(inbound: &Inbound, bind: &BindId, pdu: &Pdu<'_>) -> C
                 }
             }
         }
-        _ => vec![data.to_vec()],
+        _ => (vec![data.to_vec()], part_kind),
     };
+    let status = match &inbound.ota {
+        Some(ota) if kind == MoKind::ProofOfReceipt => {
+            inbound.metrics.mo("por_joined");
+            let user_data = crate::sim::ota::joined_por_sms(&parts.concat());
+            handle_por(inbound, ota, bind, &message, &user_data).await
+        }
+        _ => publish(inbound, bind, &message, &parts).await,
+    };
+    // Not durable: the SMSC resends this part, which must complete the
+    // message again rather than be taken for a late duplicate.
+    if status == CommandStatus::ESME_RX_T_APPN
+        && let Some((key, seq)) = &completed
+        && let Err(err) = inbound.mo_parts.give_back(key, &parts, kind, *seq).await
+    {
+        inbound.metrics.mo("parts_lost");
+        tracing::error!(bind = %bind, %err, "a completed MO was neither made durable nor given back: lost");
+    }
+    status
+}
+
+/// Publishes `sms.mo.received` for the message of `parts`.
+async fn publish(
+    inbound: &Inbound,
+    bind: &BindId,
+    message: &Message<'_>,
+    parts: &[Vec<u8>],
+) -> CommandStatus {
     let count = u16::try_from(parts.len()).unwrap_or(u16::MAX);
     let user_data: Vec<u8> = parts.concat();
     let (text, payload_hex) = match text_of(message.data_coding, &user_data) {
@@ -94,6 +127,18 @@ pub(super) async fn handle(inbound: &Inbound, bind: &BindId, pdu: &Pdu<'_>) -> C
             CommandStatus::ESME_RX_T_APPN
         }
     }
+}
+
+/// Hands a PoR to the OTA side: `user_data` is the deliver_sm's, or a
+/// concatenated PoR's joined (`ota::joined_por_sms`).
+async fn handle_por(
+    inbound: &Inbound,
+    ota: &PorInbound,
+    bind: &BindId,
+    message: &Message<'_>,
+    user_data: &[u8],
+) -> CommandStatus {
+    ota.handle(&inbound.events, &inbound.origin, bind, &message.source(), user_data).await
 }
 
 /// The concatenation of a part, and its user data without the UDH.

@@ -1,6 +1,7 @@
 //! [`PorInbound`]: the proof of receipt of a wake-up, as MO. A deliver_sm
 //! whose user data header carries IEI 0x71 (response packet identifier,
-//! TS 31.115 4) from a number the registry knows is read with
+//! TS 31.115 4), or a concatenated PoR whose first part does once the MO
+//! reassembly has all its parts, from a number the registry knows is read with
 //! `ota::parse_por_sms`, verified with the SIM's keys, recorded in
 //! `sim_ota` and published as `sim.ota.por`, and never also as
 //! `sms.mo.received`: it is the SIM talking to the gateway, not a message
@@ -57,7 +58,10 @@ impl PorInbound {
     }
 
     /// The answer to the deliver_sm from `source` carrying `user_data`
-    /// (for which [`is_por`] holds).
+    /// (for which [`is_por`] holds): one SMS's, or the parts of a
+    /// concatenated PoR once reassembled (src/sms/inbound/mo.rs) in the
+    /// single-SMS form `ota::joined_por_sms` gives, which verifies the same
+    /// way. Either is answered by the same rule.
     pub async fn handle(
         &self,
         events: &EventSink,
