@@ -8,7 +8,7 @@ mod support;
 use simgate::backends::mongo::MongoHandle;
 use simgate::settings::Settings;
 use simgate::sim::registry::{MasterKey, MasterKeyring, SimRegistry, SimRegistryMetrics};
-use simgate::sim::{Iccid, Kvn};
+use simgate::sim::{Iccid, KeyAlgorithm, Kvn};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
@@ -122,9 +122,10 @@ async fn example_file_imports_and_reimport_updates() {
 
     let reg = registry(&db).await;
     let sim4 = reg.credentials(&iccid(4), Kvn::new(2).unwrap()).await.unwrap().unwrap();
-    assert_eq!(sim4.keys.kid.expose().len(), 32, "the AES-256 KID of the example");
+    assert_eq!(sim4.keys.kid_octets().len(), 32, "the AES-256 KID of the example");
     let sim1 = reg.credentials(&iccid(1), Kvn::new(1).unwrap()).await.unwrap().unwrap();
-    assert!(sim1.keys.kic.is_some());
+    assert!(sim1.keys.has_kic());
+    assert_eq!(sim1.keys.algorithm(), KeyAlgorithm::Aes, "a file without the algorithm column is AES");
 }
 
 #[tokio::test]
@@ -153,6 +154,47 @@ async fn rejected_rows_are_reported_by_line_and_column_without_keys() {
     for secret in [KID, &long_kic[..16], &MASTER[..16]] {
         assert!(!run.stderr.contains(secret) && !run.stdout.contains(secret), "key material printed");
     }
+}
+
+#[tokio::test]
+async fn a_3des_row_imports_and_bad_algorithms_are_rejected_rows() {
+    let db = unique("des");
+    let (a, b, c, d) = (iccid(31), iccid(32), iccid(33), iccid(34));
+    let des_kic = "0123456789abcdeffedcba9876543210";
+    let des_kid = "89abcdef0123456776543210fedcba98";
+    let body = format!(
+        "iccid,msisdn,imsi,tar,kvn,kic,kid,algorithm\n\
+         {a},447700900031,,B00010,1,{des_kic},{des_kid},3des-2key\n\
+         {b},447700900032,,B00010,1,,{KID},\n\
+         {c},447700900033,,B00010,1,,{des_kid},triple-des\n\
+         {d},447700900034,,B00010,1,,{KID}00,3des-3key\n"
+    );
+    let file = TempFile::new("des", &body);
+    let run = simgate(&["sims", "import", file.0.to_str().unwrap()], &env(&db));
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", run.stderr);
+    assert!(
+        lines[0].starts_with("line 4: algorithm: unknown algorithm; one of aes, des-cbc,"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(lines[1], "line 5: kid: 3des-3key needs a key of 24 octets, got 17", "{}", run.stderr);
+    assert!(run.stdout.contains("2 imported, 0 updated, 2 rejected"), "{}", run.stdout);
+    for secret in [KID, des_kic, des_kid, &des_kid[..16]] {
+        assert!(!run.stderr.contains(secret) && !run.stdout.contains(secret), "key material printed");
+    }
+
+    let reg = registry(&db).await;
+    let des = reg.credentials(&a, Kvn::new(1).unwrap()).await.unwrap().unwrap();
+    assert_eq!(des.keys.algorithm(), KeyAlgorithm::TripleDes2Key);
+    let hex = |o: &[u8]| o.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    assert_eq!(des.keys.kic_octets().map(hex).as_deref(), Some(des_kic));
+    assert_eq!(hex(des.keys.kid_octets()), des_kid);
+    assert!(des.keys.aes().is_none());
+    let aes = reg.credentials(&b, Kvn::new(1).unwrap()).await.unwrap().unwrap();
+    assert_eq!(aes.keys.algorithm(), KeyAlgorithm::Aes, "an empty algorithm is aes");
+    assert!(reg.get(&c).await.unwrap().is_none() && reg.get(&d).await.unwrap().is_none());
 }
 
 #[tokio::test]

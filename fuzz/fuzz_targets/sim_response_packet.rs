@@ -33,7 +33,7 @@ fuzz_target!(|data: &[u8]| {
             assert!(3 + 10 + view.checksum_len() <= rest.len());
             let _ = view.open(&security, &keys, &ota::RESPONSE_AAD);
         }
-        let _ = ota::parse_por_sms(rest, &security, &keys);
+        let _ = ota::parse_por_sms(rest, &security, &keys.clone().into());
         return;
     }
     let [t0, t1, t2, c0, c1, c2, c3, c4, status, tail @ ..] = rest else {
