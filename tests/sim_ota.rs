@@ -450,12 +450,12 @@ async fn a_sim_with_only_a_3des_key_set_is_woken_and_its_por_verified_under_it()
     assert_eq!(view.kic.0, 0x00, "not ciphered");
     assert_eq!(view.kid.0, 0x35, "TS 102 225 5.1.3: triple DES two keys (b4-b1 0101), KVN 3");
     assert_eq!(view.kid.algorithm(), KidAlgorithm::Des(simgate::sim::secured::DesMode::TripleDes2Key));
-    let keys = PacketKeys::resolve(view.kic, view.kid, Some(DES_KIC), Some(DES_KID), None, None).unwrap();
+    let keys = PacketKeys::resolve(view.kic, view.kid, None, Some(DES_KID), None, None).unwrap();
     let opened = view.open_with(&keys, &simgate::sim::ota::COMMAND_AAD).unwrap();
     assert_eq!((opened.packet.counter.get(), opened.packet.tar, opened.checksum.len()), (1, tar, 8));
     assert_eq!(opened.packet.spi, WAKE_UP_SPI);
     let wrong = PacketKeys::resolve(view.kic, view.kid, None, Some(DES_KIC), None, None).unwrap();
-    assert!(view.open_with(&wrong, &simgate::sim::ota::COMMAND_AAD).is_err(), "the KIc verifies the CC");
+    assert!(view.open_with(&wrong, &simgate::sim::ota::COMMAND_AAD).is_err(), "another key does not verify the CC");
 
     // Its PoR, sealed with the DES keys by the SIM: verified and recorded.
     let response = ResponsePacket {
