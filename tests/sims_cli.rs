@@ -195,6 +195,42 @@ async fn a_3des_row_imports_and_bad_algorithms_are_rejected_rows() {
     let aes = reg.credentials(&b, Kvn::new(1).unwrap()).await.unwrap().unwrap();
     assert_eq!(aes.keys.algorithm(), KeyAlgorithm::Aes, "an empty algorithm is aes");
     assert!(reg.get(&c).await.unwrap().is_none() && reg.get(&d).await.unwrap().is_none());
+
+    // `simgate ota decode --iccid` opens a wake-up and a PoR under the DES
+    // key set, the algorithm taken from the registry.
+    use simgate::sim::ota::{RESPONSE_AAD, command_sms, wake_up_packet};
+    use simgate::sim::secured::{Counter, Kic, PorSecurity, ResponsePacket, ResponseStatus};
+    let wake = wake_up_packet(&des.keys, des.tar, Counter::new(6).unwrap());
+    let sms = command_sms(&wake, &des.keys, 0).unwrap();
+    let sms_hex = hex(&sms[0]);
+    let run = simgate(&["ota", "decode", &sms_hex, "--iccid", a.as_str()], &env(&db));
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["kid"].as_str(), Some("15"), "{json}");
+    assert_eq!(json["kid_fields"]["algorithm"].as_str(), Some("3des-2key-mac"), "{json}");
+    assert_eq!(json["counter"].as_str(), Some("0000000006"), "{json}");
+    let security = PorSecurity::for_command(wake.spi, Kic(0), des.keys.kid());
+    let por =
+        ResponsePacket { tar: des.tar, counter: wake.counter, status: ResponseStatus::PorOk, data: vec![] };
+    let sealed = des.keys.seal_response(&por, &security, &RESPONSE_AAD).unwrap();
+    let run = simgate(
+        &["ota", "decode", &hex(&sealed), "--response", "--iccid", a.as_str(), "--kvn", "1"],
+        &env(&db),
+    );
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["security"]["kid_algorithm"].as_str(), Some("3des-2key-mac"), "{json}");
+    assert_eq!(json["status_name"].as_str(), Some("por_ok"), "{json}");
+    // The same packet as AES is refused with the key set's algorithm named.
+    // Octet 9: the KID (UDH 3, CPL 2, CHL 1, SPI 2, KIc 1).
+    assert_eq!(sms[0][9], 0x15);
+    let aes_named = [&sms[0][..9], &[0x1A], &sms[0][10..]].concat();
+    let run = simgate(&["ota", "decode", &hex(&aes_named), "--iccid", a.as_str()], &env(&db));
+    assert_eq!(run.code, Some(64), "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("key set 1 in the registry is 3des-2key"), "{}", run.stderr);
+    for secret in [des_kic, des_kid] {
+        assert!(!run.stderr.contains(secret), "key material printed");
+    }
 }
 
 #[tokio::test]
