@@ -455,7 +455,10 @@ async fn a_sim_with_only_a_3des_key_set_is_woken_and_its_por_verified_under_it()
     assert_eq!((opened.packet.counter.get(), opened.packet.tar, opened.checksum.len()), (1, tar, 8));
     assert_eq!(opened.packet.spi, WAKE_UP_SPI);
     let wrong = PacketKeys::resolve(view.kic, view.kid, None, Some(DES_KIC), None, None).unwrap();
-    assert!(view.open_with(&wrong, &simgate::sim::ota::COMMAND_AAD).is_err(), "another key does not verify the CC");
+    assert!(
+        view.open_with(&wrong, &simgate::sim::ota::COMMAND_AAD).is_err(),
+        "another key does not verify the CC"
+    );
 
     // Its PoR, sealed with the DES keys by the SIM: verified and recorded.
     let response = ResponsePacket {

@@ -4,8 +4,9 @@
 //!
 //! Both: b2-b1 the algorithm family ('00' known implicitly, '01' DES, '10'
 //! AES, '11' proprietary), b4-b3 the mode within the family, b8-b5 the key
-//! version number. simgate builds and verifies AES-CBC (KIc `x2`) and
-//! AES-CMAC (KID `xA`) only; the other codings are named for tools.
+//! version number. The applet channel takes AES-CBC (KIc `x2`) and
+//! AES-CMAC (KID `xA`) only; the OTA paths and the tools also take the DES
+//! codings (`x1`, `x5`, `x9`; `xD` for KIc).
 
 use super::SecuredError;
 use crate::sim::ids::Kvn;
