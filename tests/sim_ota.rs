@@ -418,10 +418,11 @@ async fn a_sim_with_only_a_3des_key_set_is_woken_and_its_por_verified_under_it()
         .with("SIMGATE__SIM__LISTEN", "127.0.0.1:0");
     spec.binds = 1;
     spec.max_binds = 2;
-    let gw = tokio::task::spawn_blocking(move || {
-        let gw = spec.start("otades-gw");
+    let (gw, applet_addr) = tokio::task::spawn_blocking(move || {
+        let mut gw = spec.start("otades-gw");
         wait_until(Duration::from_secs(20), "a bind up", || pipeline::bound(&gw) >= 1.0).unwrap();
-        gw
+        let applet_addr = gw.applet_addr();
+        (gw, applet_addr)
     })
     .await
     .unwrap();
@@ -436,6 +437,37 @@ async fn a_sim_with_only_a_3des_key_set_is_woken_and_its_por_verified_under_it()
         listener_view.credentials(&iccid, kvn).await.unwrap(),
         None,
         "a DES key set on the applet channel"
+    );
+    // An applet opening a session under that KVN, with the key set's
+    // octets as AES-128 keys (the only keys the channel takes), is refused
+    // like one of an unknown SIM: the DES keys are never used as AES ones.
+    let applet = SimRecord {
+        iccid: iccid.clone(),
+        msisdn: msisdn.clone(),
+        imsi: String::new(),
+        tar,
+        keys: simgate::sim::KeySet {
+            kvn,
+            kic: Some(simgate::sim::AesKey::from_hex(DES_KIC).unwrap()),
+            kid: simgate::sim::AesKey::from_hex(DES_KID).unwrap(),
+        },
+    };
+    let mut config = simgate::applet_sim::SwarmConfig::new(applet_addr, vec![applet]);
+    config.backoff_min = Duration::from_millis(100);
+    config.backoff_max = Duration::from_millis(300);
+    let swarm = simgate::applet_sim::AppletSwarm::start(config).unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while swarm.stats().handshake_failures.values().sum::<u64>() < 2 && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let summary = swarm.stop().await;
+    assert_eq!(summary.sessions_opened, 0, "{}", summary.line());
+    assert!(summary.handshake_failures.values().sum::<u64>() >= 2, "{}", summary.line());
+    assert!(
+        summary.handshake_failures.keys().all(|reason| reason == "bad_checksum"),
+        "refused as an unknown SIM is: {}",
+        summary.line()
     );
 
     let sent = side.waker.wake(&iccid).await.unwrap();
