@@ -112,13 +112,13 @@ fn expected() -> Vec<(String, Vec<u8>)> {
         produce(false).into_iter().map(|(n, b)| (format!("{n}.hex"), b)).collect();
     all.extend(produce(true).into_iter().map(|(n, b)| (format!("ciphered-{n}.hex"), b)));
     all.push(("plain-close-bad-checksum.hex".to_owned(), vec![0, 3, 0, 0, 1]));
-    let wake = ota::wake_up_packet(&keys(), TAR, Counter::new(7).unwrap());
-    let parts = ota::command_sms(&wake, &keys(), 0).unwrap();
+    let wake = ota::wake_up_packet(&keys().into(), TAR, Counter::new(7).unwrap());
+    let parts = ota::command_sms(&wake, &keys().into(), 0).unwrap();
     assert_eq!(parts.len(), 1);
     all.push(("ota-wake-up-sms.hex".to_owned(), parts[0].clone()));
     let security = PorSecurity::for_command(wake.spi, wake.kic, wake.kid);
     let por = ResponsePacket { tar: TAR, counter: wake.counter, status: ResponseStatus::PorOk, data: vec![] };
-    all.push(("ota-por-sms.hex".to_owned(), ota::por_sms(&por, &security, &keys()).unwrap()));
+    all.push(("ota-por-sms.hex".to_owned(), ota::por_sms(&por, &security, &keys().into()).unwrap()));
     all
 }
 
@@ -214,11 +214,11 @@ fn every_fixture_decodes_to_its_message() {
         Some(CloseReason::BadChecksum)
     );
 
-    let wake = ota::open_command_sms(&[&stored("ota-wake-up-sms.hex")], &keys()).unwrap();
+    let wake = ota::open_command_sms(&[&stored("ota-wake-up-sms.hex")], &keys().into()).unwrap();
     assert_eq!((wake.tar, wake.counter), (TAR, Counter::new(7).unwrap()));
     assert_eq!(AppletMessage::decode(&wake.data), Ok(AppletMessage::WakeUp));
     let security = PorSecurity::for_command(wake.spi, wake.kic, wake.kid);
-    let por = ota::parse_por_sms(&stored("ota-por-sms.hex"), &security, &keys()).unwrap();
+    let por = ota::parse_por_sms(&stored("ota-por-sms.hex"), &security, &keys().into()).unwrap();
     assert_eq!((por.counter, por.status), (wake.counter, ResponseStatus::PorOk));
 }
 

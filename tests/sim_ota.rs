@@ -3,7 +3,7 @@
 //! in this process on MongoDB, Redis and Kafka, and a `simgate serve`
 //! (SIM side on) bound to the in-process SMSC simulator, whose MT worker
 //! submits the wake-up and whose MO path takes the proof of receipt the
-//! simulator sends back.
+//! simulator sends back; also for a SIM whose only key set is triple DES.
 #![allow(clippy::unwrap_used)]
 
 #[path = "support/pipeline.rs"]
@@ -58,9 +58,15 @@ fn import_sims(db: &str, count: usize) -> Vec<SimRecord> {
         ..GenerateConfig::new(count)
     };
     let sims = generate(&config).unwrap();
-    let path = std::env::temp_dir().join(format!("{}.csv", run_tag("ota")));
     let mut csv = Vec::new();
     write_csv(&sims, &mut csv).unwrap();
+    import_csv(db, &csv, count);
+    sims
+}
+
+/// Imports the SIM set file `csv` with the CLI, which must import `count` rows.
+fn import_csv(db: &str, csv: &[u8], count: usize) {
+    let path = std::env::temp_dir().join(format!("{}.csv", run_tag("ota")));
     std::fs::write(&path, csv).unwrap();
     let out = support::simgate()
         .args(["sims", "import", path.to_str().unwrap()])
@@ -74,7 +80,6 @@ fn import_sims(db: &str, count: usize) -> Vec<SimRecord> {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains(&format!("{count} imported")), "{stdout}");
-    sims
 }
 
 struct Side {
@@ -171,7 +176,7 @@ async fn a_wake_up_goes_out_as_sim_data_download_and_its_por_comes_back() {
     assert_eq!((sm.protocol_id, sm.esm_class, sm.data_coding), (0x7F, 0x40, 0xF6));
     assert_eq!(sm.registered_delivery, 1);
     assert_eq!(sm.source_addr, "OTA");
-    let opened = open_command_sms(&[&sm.short_message], &sim.keys).unwrap();
+    let opened = open_command_sms(&[&sm.short_message], &sim.keys.clone().into()).unwrap();
     assert_eq!(opened.counter.get(), 1);
     assert_eq!(opened.tar, sim.tar);
     assert_eq!(opened.spi, WAKE_UP_SPI);
@@ -191,7 +196,7 @@ async fn a_wake_up_goes_out_as_sim_data_download_and_its_por_comes_back() {
     assert_ne!(second.message_id, first.message_id);
     let submits = wait_submits(&smsc, &sim.msisdn, 2).await;
     assert_eq!(submits.len(), 2);
-    let opened = open_command_sms(&[&submits[1].short_message], &sim.keys).unwrap();
+    let opened = open_command_sms(&[&submits[1].short_message], &sim.keys.clone().into()).unwrap();
     assert_eq!(opened.counter.get(), 2);
     assert_eq!(side.waker.metrics().sent_count(), 2);
 
@@ -209,7 +214,7 @@ async fn a_wake_up_goes_out_as_sim_data_download_and_its_por_comes_back() {
         status: ResponseStatus::PorOk,
         data: vec![],
     };
-    let por = por_sms(&response, &security, &sim.keys).unwrap();
+    let por = por_sms(&response, &security, &sim.keys.clone().into()).unwrap();
     let mo = |source: &str, user_data: Vec<u8>| MoMessage {
         source_addr: source.to_owned(),
         destination_addr: "OTA".to_owned(),
@@ -472,7 +477,7 @@ async fn a_command_whose_wake_up_was_refused_is_woken_again_until_max_wakes() {
     assert_eq!(submits.len(), 3, "three wake-up SMS reached the SMSC");
     for (n, sm) in submits.iter().enumerate() {
         assert_eq!((sm.protocol_id, sm.esm_class, sm.data_coding), (0x7F, 0x40, 0xF6));
-        let opened = open_command_sms(&[&sm.short_message], &sim.keys).unwrap();
+        let opened = open_command_sms(&[&sm.short_message], &sim.keys.clone().into()).unwrap();
         assert_eq!(opened.counter.get(), n as u64 + 1);
     }
 
@@ -618,7 +623,7 @@ async fn a_waiting_command_stored_without_wake_due_at_is_woken_by_the_sweep() {
 
     let submits = wait_submits(&smsc, &sim.msisdn, 1).await;
     assert_eq!(submits.len(), 1, "the sweep woke the SIM of the old command");
-    let opened = open_command_sms(&[&submits[0].short_message], &sim.keys).unwrap();
+    let opened = open_command_sms(&[&submits[0].short_message], &sim.keys.clone().into()).unwrap();
     assert_eq!((opened.counter.get(), opened.tar), (1, sim.tar));
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let command = loop {
@@ -634,5 +639,181 @@ async fn a_waiting_command_stored_without_wake_due_at_is_woken_by_the_sweep() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(ota_submits(&smsc, &sim.msisdn).len(), 1);
     drop(gw);
+    smsc.shutdown().await;
+}
+
+/// The keys of the triple DES SIM (fake, for this test only).
+const DES_KIC: &str = "0123456789abcdeffedcba9876543210";
+const DES_KID: &str = "89abcdef0123456776543210fedcba98";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sim_with_only_a_3des_key_set_is_woken_and_its_por_verified_under_it() {
+    use simgate::sim::listener::CredentialSource;
+    use simgate::sim::secured::{CommandPacketView, KidAlgorithm, PacketKeys, ResponsePacketView};
+    use simgate::sim::service::RegistryCredentials;
+    use simgate::sim::{KeyAlgorithm, Tar};
+
+    let db = run_tag("ota_des");
+    let s = settings(&db);
+    let nanos = std::time::SystemTime::UNIX_EPOCH.elapsed().unwrap().as_nanos();
+    let body = format!("8946{:014}", nanos % 100_000_000_000_000);
+    let iccid = Iccid::new(&format!("{body}{}", Iccid::check_digit(&body).unwrap())).unwrap();
+    let msisdn = format!("44770{:07}", nanos % 10_000_000);
+    let tar = Tar([0xB0, 0x00, 0x10]);
+    let kvn = Kvn::new(3).unwrap();
+    import_csv(
+        &db,
+        format!(
+            "iccid,msisdn,imsi,tar,kvn,kic,kid,algorithm\n{},{msisdn},,B00010,3,{DES_KIC},{DES_KID},3des-2key\n",
+            iccid.as_str()
+        )
+        .as_bytes(),
+        1,
+    );
+    let smsc = SmscSim::start(SimConfig {
+        accounts: vec![SimAccount { system_id: "simgate".into(), password: "pw".into(), max_binds: 2 }],
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let mut spec = GatewaySpec::new(&run_tag("otades"), smsc.local_addr().port(), &db)
+        .with("SIMGATE__SIM__ENABLED", "true")
+        .with("SIMGATE__SIM__MASTER_KEY", MASTER)
+        .with("SIMGATE__SIM__LISTEN", "127.0.0.1:0");
+    spec.binds = 1;
+    spec.max_binds = 2;
+    let (gw, applet_addr) = tokio::task::spawn_blocking(move || {
+        let mut gw = spec.start("otades-gw");
+        wait_until(Duration::from_secs(20), "a bind up", || pipeline::bound(&gw) >= 1.0).unwrap();
+        let applet_addr = gw.applet_addr();
+        (gw, applet_addr)
+    })
+    .await
+    .unwrap();
+    let side = side(&s).await;
+
+    // The registry hands the DES key set to the OTA side, and none to the
+    // applet channel (AES only): the session would fail as for an unknown SIM.
+    let credentials = side.registry.credentials(&iccid, kvn).await.unwrap().unwrap();
+    assert_eq!(credentials.keys.algorithm(), KeyAlgorithm::TripleDes2Key);
+    let listener_view = RegistryCredentials::new(side.registry.clone());
+    assert_eq!(
+        listener_view.credentials(&iccid, kvn).await.unwrap(),
+        None,
+        "a DES key set on the applet channel"
+    );
+    // An applet opening a session under that KVN, with the key set's
+    // octets as AES-128 keys (the only keys the channel takes), is refused
+    // like one of an unknown SIM: the DES keys are never used as AES ones.
+    let applet = SimRecord {
+        iccid: iccid.clone(),
+        msisdn: msisdn.clone(),
+        imsi: String::new(),
+        tar,
+        keys: simgate::sim::KeySet {
+            kvn,
+            kic: Some(simgate::sim::AesKey::from_hex(DES_KIC).unwrap()),
+            kid: simgate::sim::AesKey::from_hex(DES_KID).unwrap(),
+        },
+    };
+    let mut config = simgate::applet_sim::SwarmConfig::new(applet_addr, vec![applet]);
+    config.backoff_min = Duration::from_millis(100);
+    config.backoff_max = Duration::from_millis(300);
+    let swarm = simgate::applet_sim::AppletSwarm::start(config).unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while swarm.stats().handshake_failures.values().sum::<u64>() < 2 && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let summary = swarm.stop().await;
+    assert_eq!(summary.sessions_opened, 0, "{}", summary.line());
+    assert!(summary.handshake_failures.values().sum::<u64>() >= 2, "{}", summary.line());
+    assert!(
+        summary.handshake_failures.keys().all(|reason| reason == "bad_checksum"),
+        "refused as an unknown SIM is: {}",
+        summary.line()
+    );
+
+    let sent = side.waker.wake(&iccid).await.unwrap();
+    let submits = wait_submits(&smsc, &msisdn, 1).await;
+    assert_eq!(submits.len(), 1, "the serve instance submitted the wake-up");
+    let sm = &submits[0];
+    assert_eq!((sm.protocol_id, sm.esm_class, sm.data_coding), (0x7F, 0x40, 0xF6));
+    // Read as a SIM would, from the octets and the DES keys alone.
+    let user_data = &sm.short_message;
+    assert_eq!(&user_data[..3], &[0x02, 0x70, 0x00]);
+    let view = CommandPacketView::parse(&user_data[3..]).unwrap();
+    assert_eq!(view.kic.0, 0x00, "not ciphered");
+    assert_eq!(view.kid.0, 0x35, "TS 102 225 5.1.3: triple DES two keys (b4-b1 0101), KVN 3");
+    assert_eq!(view.kid.algorithm(), KidAlgorithm::Des(simgate::sim::secured::DesMode::TripleDes2Key));
+    let keys = PacketKeys::resolve(view.kic, view.kid, None, Some(DES_KID), None, None).unwrap();
+    let opened = view.open_with(&keys, &simgate::sim::ota::COMMAND_AAD).unwrap();
+    assert_eq!((opened.packet.counter.get(), opened.packet.tar, opened.checksum.len()), (1, tar, 8));
+    assert_eq!(opened.packet.spi, WAKE_UP_SPI);
+    let wrong = PacketKeys::resolve(view.kic, view.kid, None, Some(DES_KIC), None, None).unwrap();
+    assert!(
+        view.open_with(&wrong, &simgate::sim::ota::COMMAND_AAD).is_err(),
+        "another key does not verify the CC"
+    );
+
+    // Its PoR, sealed with the DES keys by the SIM: verified and recorded.
+    let response = ResponsePacket {
+        tar,
+        counter: Counter::new(1).unwrap(),
+        status: ResponseStatus::PorOk,
+        data: vec![],
+    };
+    let security = PorSecurity::for_command(WAKE_UP_SPI, view.kic, view.kid);
+    let sealed = response.seal_with(&security, &keys, &simgate::sim::ota::RESPONSE_AAD).unwrap();
+    let por = simgate::sim::ota::por_sms_octets(&sealed).unwrap();
+    assert_eq!(ResponsePacketView::parse(&sealed).unwrap().checksum_len(), 8);
+    assert_eq!(simgate::sim::ota::parse_por_sms(&por, &security, &credentials.keys), Ok(response.clone()));
+    smsc.send_mo(&MoMessage {
+        source_addr: msisdn.clone(),
+        destination_addr: "OTA".to_owned(),
+        esm_class: 0x40,
+        protocol_id: 0x7F,
+        data_coding: 0xF6,
+        user_data: por,
+    })
+    .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let record = loop {
+        let record = side.records.get(&iccid, 1).await.unwrap().unwrap();
+        if record.state == WakeState::Por || tokio::time::Instant::now() >= deadline {
+            break record;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(record.state, WakeState::Por, "{record:?}");
+    assert_eq!(
+        (record.por_status.as_deref(), record.message_id.as_str()),
+        (Some("ok"), sent.message_id.as_str())
+    );
+
+    let topic = simgate::events::Topic::Sim.name(&s.events.topic_prefix);
+    let mut por_event = None;
+    let seen = consume(&stack("SIMGATE__KAFKA__BROKERS"), &topic, Duration::from_secs(30), |event| {
+        if let EventData::SimOtaPor(e) = event.data
+            && e.iccid == iccid.as_str()
+        {
+            por_event = Some(e);
+        }
+        por_event.is_some()
+    })
+    .await;
+    assert!(seen, "sim.ota.por published");
+    let e = por_event.unwrap();
+    assert_eq!((e.status.as_str(), e.counter, e.verified), ("ok", 1, true));
+
+    let text = tokio::task::spawn_blocking(move || {
+        let text = metrics(&gw);
+        drop(gw);
+        text
+    })
+    .await
+    .unwrap();
+    assert_eq!(metric_sum_where(&text, "simgate_sim_ota_por_total", "status=\"ok\""), 1.0, "{text}");
+    assert_eq!(metric_sum_where(&text, "simgate_sim_ota_por_total", "status=\"unverified\""), 0.0);
     smsc.shutdown().await;
 }

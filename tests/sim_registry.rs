@@ -1,6 +1,6 @@
 //! The SIM registry against the local stack's MongoDB-wire server
 //! (scripts/stack.sh): import, credentials, the counter under concurrency,
-//! the master key, and keys never stored in clear. Each test uses a
+//! the master key, DES key sets, and keys never stored in clear. Each test uses a
 //! database of its own.
 #![allow(clippy::unwrap_used)]
 
@@ -13,7 +13,7 @@ use simgate::sim::registry::{
     CounterOutcome, ImportOutcome, Imsi, MasterKey, MasterKeyring, Msisdn, RegistryError, SIMS, SealError,
     SimImport, SimRegistry, SimRegistryMetrics, SimStatus,
 };
-use simgate::sim::{AesKey, Iccid, KeySet, Kvn, Tar};
+use simgate::sim::{AesKey, Iccid, KeyAlgorithm, KeySet, Kvn, RegistryKeys, Tar};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use support::stack;
@@ -64,11 +64,11 @@ fn row(n: u32, kvn: u8, kic: bool) -> SimImport {
         msisdn: Msisdn::new(&format!("4477009{n:05}")).unwrap(),
         imsi: Some(Imsi::new(&format!("2341500000{n:05}")).unwrap()),
         tar: Tar([0xB0, 0x00, 0x10]),
-        keys: KeySet {
+        keys: RegistryKeys::from(KeySet {
             kvn: Kvn::new(kvn).unwrap(),
             kic: kic.then(|| AesKey::from_hex(KIC_HEX).unwrap()),
             kid: AesKey::from_hex(KID_HEX).unwrap(),
-        },
+        }),
         applet_version: Some("1.0.0".to_owned()),
     }
 }
@@ -88,14 +88,15 @@ async fn import_then_credentials_round_trip() {
     assert_eq!(reg.metrics().import_rows("updated"), 1);
 
     let c = reg.credentials(&iccid(1), kvn(1)).await.unwrap().unwrap();
-    assert_eq!(c.keys.kid.expose(), AesKey::from_hex(KID_HEX).unwrap().expose());
+    assert_eq!(c.keys.kid_octets(), AesKey::from_hex(KID_HEX).unwrap().expose());
+    assert_eq!(c.keys.algorithm(), KeyAlgorithm::Aes);
     assert_eq!(
-        c.keys.kic.as_ref().map(|k| k.expose().to_vec()),
+        c.keys.aes().and_then(|k| k.kic.as_ref()).map(|k| k.expose().to_vec()),
         Some(AesKey::from_hex(KIC_HEX).unwrap().expose().to_vec())
     );
     assert_eq!((c.tar, c.counter, c.status), (Tar([0xB0, 0x00, 0x10]), 0, SimStatus::Active));
     let c2 = reg.credentials(&iccid(1), kvn(2)).await.unwrap().unwrap();
-    assert!(c2.keys.kic.is_none());
+    assert!(!c2.keys.has_kic());
     assert!(reg.credentials(&iccid(1), kvn(3)).await.unwrap().is_none(), "no key set 3");
     assert!(reg.credentials(&iccid(9), kvn(1)).await.unwrap().is_none(), "no such SIM");
     assert_eq!(reg.metrics().lookups("credentials", "not_found"), 2);
@@ -127,7 +128,7 @@ async fn reimport_never_lowers_the_counter() {
     assert_eq!(reg.upsert(&changed).await.unwrap(), ImportOutcome::Updated);
     let c = reg.credentials(&iccid(1), kvn(1)).await.unwrap().unwrap();
     assert_eq!(c.counter, 41, "re-import reset the counter");
-    assert!(c.keys.kic.is_none(), "the row without KIc replaced the key set");
+    assert!(!c.keys.has_kic(), "the row without KIc replaced the key set");
     assert_eq!(reg.get(&iccid(1)).await.unwrap().unwrap().applet_version, None);
 }
 
@@ -192,7 +193,7 @@ async fn wrong_master_key_fails_cleanly_and_rotation_opens() {
 
     let rotated = SimRegistry::new(&handle(&db).await, keyring(MK_B, &[MK_A]), SimRegistryMetrics::default());
     let c = rotated.credentials(&iccid(1), kvn(1)).await.unwrap().unwrap();
-    assert_eq!(c.keys.kid.expose(), AesKey::from_hex(KID_HEX).unwrap().expose());
+    assert_eq!(c.keys.kid_octets(), AesKey::from_hex(KID_HEX).unwrap().expose());
 
     // A sealed key copied onto another SIM does not open there.
     let other = registry(&db, MK_A).await;
@@ -246,7 +247,7 @@ async fn reseal_moves_every_key_to_the_current_master_key() {
     // Without the previous key everything still opens, counters unchanged.
     let only_new = registry(&db, MK_B).await;
     let c = only_new.credentials(&iccid(1), kvn(1)).await.unwrap().unwrap();
-    assert_eq!((c.counter, c.keys.kic.is_some()), (7, true));
+    assert_eq!((c.counter, c.keys.has_kic()), (7, true));
     assert!(only_new.credentials(&iccid(2), kvn(1)).await.unwrap().is_some());
     assert!(matches!(old.credentials(&iccid(1), kvn(2)).await, Err(RegistryError::Seal { .. })));
 
@@ -257,4 +258,80 @@ async fn reseal_moves_every_key_to_the_current_master_key() {
         SimRegistryMetrics::default(),
     );
     assert_eq!(stranger.reseal_all().await.unwrap().failed, 2);
+}
+
+const DES_KIC: &str = "0123456789abcdeffedcba9876543210";
+const DES_KID: &str = "89abcdef0123456776543210fedcba98";
+
+fn des_row(n: u32, kvn: u8) -> SimImport {
+    let octets = |h: &str| {
+        (0..h.len()).step_by(2).map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap()).collect::<Vec<u8>>()
+    };
+    SimImport {
+        keys: RegistryKeys::new(
+            KeyAlgorithm::TripleDes2Key,
+            Kvn::new(kvn).unwrap(),
+            Some(&octets(DES_KIC)),
+            &octets(DES_KID),
+        )
+        .unwrap(),
+        ..row(n, kvn, true)
+    }
+}
+
+#[tokio::test]
+async fn des_key_sets_are_sealed_stored_and_resealed_with_their_algorithm() {
+    let db = unique_db("des");
+    let reg = registry(&db, MK_A).await;
+    let outcomes = reg.import_batch(&[row(1, 1, true), des_row(1, 2), des_row(2, 3)]).await.unwrap();
+    assert_eq!(outcomes, vec![ImportOutcome::Inserted, ImportOutcome::Updated, ImportOutcome::Inserted]);
+
+    let c = reg.credentials(&iccid(1), kvn(2)).await.unwrap().unwrap();
+    assert_eq!(c.keys.algorithm(), KeyAlgorithm::TripleDes2Key);
+    assert!(c.keys.aes().is_none(), "a DES key set has no AES view");
+    assert_eq!(c.keys, des_row(1, 2).keys, "the registry gives back the imported DES keys");
+    assert_eq!(
+        reg.credentials(&iccid(1), kvn(1)).await.unwrap().unwrap().keys.algorithm(),
+        KeyAlgorithm::Aes
+    );
+    let entry = reg.get(&iccid(1)).await.unwrap().unwrap();
+    let algorithms: Vec<_> = entry.key_sets.iter().map(|k| (k.kvn.get(), k.algorithm)).collect();
+    assert_eq!(algorithms, vec![(1, KeyAlgorithm::Aes), (2, KeyAlgorithm::TripleDes2Key)]);
+
+    // Stored under its serde name, sealed: no octet of the keys in clear.
+    let raw = handle(&db).await.database().collection::<Document>(SIMS);
+    let stored = raw.find_one(doc! { "_id": iccid(2).as_str() }).await.unwrap().unwrap();
+    let set = stored.get_document("key_sets").unwrap().get_document("kvn03").unwrap();
+    assert_eq!(set.get_str("algorithm").unwrap(), "3des-2key");
+    let bytes = mongodb::bson::to_vec(&stored).unwrap();
+    for key in [des_row(2, 3).keys.kid_octets().to_vec(), des_row(2, 3).keys.kic_octets().unwrap().to_vec()] {
+        assert!(!bytes.windows(8).any(|w| key.windows(8).any(|k| k == w)), "DES key octets stored in clear");
+    }
+    let text = format!("{stored}").to_lowercase();
+    assert!(!text.contains(&DES_KID[..16]) && !text.contains(&DES_KIC[..16]), "DES key as hex stored");
+
+    // A re-import as AES replaces the algorithm with the keys.
+    reg.upsert(&row(2, 3, false)).await.unwrap();
+    assert_eq!(
+        reg.credentials(&iccid(2), kvn(3)).await.unwrap().unwrap().keys.algorithm(),
+        KeyAlgorithm::Aes
+    );
+
+    // Rotation re-seals DES keys as it does AES ones.
+    let rotated = SimRegistry::new(&handle(&db).await, keyring(MK_B, &[MK_A]), SimRegistryMetrics::default());
+    assert_eq!(rotated.reseal_all().await.unwrap().resealed, 2);
+    let c = registry(&db, MK_B).await.credentials(&iccid(1), kvn(2)).await.unwrap().unwrap();
+    assert_eq!(c.keys, des_row(1, 2).keys);
+
+    // A DES key that opens at the wrong length for its algorithm is an
+    // error of that key, never keys handed out.
+    raw.update_one(
+        doc! { "_id": iccid(1).as_str() },
+        doc! { "$set": { "key_sets.kvn02.algorithm": "des-cbc" } },
+    )
+    .await
+    .unwrap();
+    let err = registry(&db, MK_B).await.credentials(&iccid(1), kvn(2)).await.unwrap_err();
+    assert!(matches!(err, RegistryError::Seal { source: SealError::Key(_), .. }), "{err:?}");
+    assert!(!err.to_string().contains(&DES_KID[..8]), "{err}");
 }

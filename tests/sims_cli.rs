@@ -8,7 +8,7 @@ mod support;
 use simgate::backends::mongo::MongoHandle;
 use simgate::settings::Settings;
 use simgate::sim::registry::{MasterKey, MasterKeyring, SimRegistry, SimRegistryMetrics};
-use simgate::sim::{Iccid, Kvn};
+use simgate::sim::{Iccid, KeyAlgorithm, Kvn};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
@@ -122,9 +122,10 @@ async fn example_file_imports_and_reimport_updates() {
 
     let reg = registry(&db).await;
     let sim4 = reg.credentials(&iccid(4), Kvn::new(2).unwrap()).await.unwrap().unwrap();
-    assert_eq!(sim4.keys.kid.expose().len(), 32, "the AES-256 KID of the example");
+    assert_eq!(sim4.keys.kid_octets().len(), 32, "the AES-256 KID of the example");
     let sim1 = reg.credentials(&iccid(1), Kvn::new(1).unwrap()).await.unwrap().unwrap();
-    assert!(sim1.keys.kic.is_some());
+    assert!(sim1.keys.has_kic());
+    assert_eq!(sim1.keys.algorithm(), KeyAlgorithm::Aes, "a file without the algorithm column is AES");
 }
 
 #[tokio::test]
@@ -152,6 +153,83 @@ async fn rejected_rows_are_reported_by_line_and_column_without_keys() {
     assert!(run.stdout.contains("1 imported, 0 updated, 4 rejected"), "{}", run.stdout);
     for secret in [KID, &long_kic[..16], &MASTER[..16]] {
         assert!(!run.stderr.contains(secret) && !run.stdout.contains(secret), "key material printed");
+    }
+}
+
+#[tokio::test]
+async fn a_3des_row_imports_and_bad_algorithms_are_rejected_rows() {
+    let db = unique("des");
+    let (a, b, c, d) = (iccid(31), iccid(32), iccid(33), iccid(34));
+    let des_kic = "0123456789abcdeffedcba9876543210";
+    let des_kid = "89abcdef0123456776543210fedcba98";
+    let body = format!(
+        "iccid,msisdn,imsi,tar,kvn,kic,kid,algorithm\n\
+         {a},447700900031,,B00010,1,{des_kic},{des_kid},3des-2key\n\
+         {b},447700900032,,B00010,1,,{KID},\n\
+         {c},447700900033,,B00010,1,,{des_kid},triple-des\n\
+         {d},447700900034,,B00010,1,,{KID}00,3des-3key\n"
+    );
+    let file = TempFile::new("des", &body);
+    let run = simgate(&["sims", "import", file.0.to_str().unwrap()], &env(&db));
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", run.stderr);
+    assert!(
+        lines[0].starts_with("line 4: algorithm: unknown algorithm; one of aes, des-cbc,"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(lines[1], "line 5: kid: 3des-3key needs a key of 24 octets, got 17", "{}", run.stderr);
+    assert!(run.stdout.contains("2 imported, 0 updated, 2 rejected"), "{}", run.stdout);
+    for secret in [KID, des_kic, des_kid, &des_kid[..16]] {
+        assert!(!run.stderr.contains(secret) && !run.stdout.contains(secret), "key material printed");
+    }
+
+    let reg = registry(&db).await;
+    let des = reg.credentials(&a, Kvn::new(1).unwrap()).await.unwrap().unwrap();
+    assert_eq!(des.keys.algorithm(), KeyAlgorithm::TripleDes2Key);
+    let hex = |o: &[u8]| o.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    assert_eq!(des.keys.kic_octets().map(hex).as_deref(), Some(des_kic));
+    assert_eq!(hex(des.keys.kid_octets()), des_kid);
+    assert!(des.keys.aes().is_none());
+    let aes = reg.credentials(&b, Kvn::new(1).unwrap()).await.unwrap().unwrap();
+    assert_eq!(aes.keys.algorithm(), KeyAlgorithm::Aes, "an empty algorithm is aes");
+    assert!(reg.get(&c).await.unwrap().is_none() && reg.get(&d).await.unwrap().is_none());
+
+    // `simgate ota decode --iccid` opens a wake-up and a PoR under the DES
+    // key set, the algorithm taken from the registry.
+    use simgate::sim::ota::{RESPONSE_AAD, command_sms, wake_up_packet};
+    use simgate::sim::secured::{Counter, Kic, PorSecurity, ResponsePacket, ResponseStatus};
+    let wake = wake_up_packet(&des.keys, des.tar, Counter::new(6).unwrap());
+    let sms = command_sms(&wake, &des.keys, 0).unwrap();
+    let sms_hex = hex(&sms[0]);
+    let run = simgate(&["ota", "decode", &sms_hex, "--iccid", a.as_str()], &env(&db));
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["kid"].as_str(), Some("15"), "{json}");
+    assert_eq!(json["kid_fields"]["algorithm"].as_str(), Some("3des-2key-mac"), "{json}");
+    assert_eq!(json["counter"].as_str(), Some("0000000006"), "{json}");
+    let security = PorSecurity::for_command(wake.spi, Kic(0), des.keys.kid());
+    let por =
+        ResponsePacket { tar: des.tar, counter: wake.counter, status: ResponseStatus::PorOk, data: vec![] };
+    let sealed = des.keys.seal_response(&por, &security, &RESPONSE_AAD).unwrap();
+    let run = simgate(
+        &["ota", "decode", &hex(&sealed), "--response", "--iccid", a.as_str(), "--kvn", "1"],
+        &env(&db),
+    );
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["security"]["kid_algorithm"].as_str(), Some("3des-2key-mac"), "{json}");
+    assert_eq!(json["status_name"].as_str(), Some("por_ok"), "{json}");
+    // The same packet as AES is refused with the key set's algorithm named.
+    // Octet 9: the KID (UDH 3, CPL 2, CHL 1, SPI 2, KIc 1).
+    assert_eq!(sms[0][9], 0x15);
+    let aes_named = [&sms[0][..9], &[0x1A], &sms[0][10..]].concat();
+    let run = simgate(&["ota", "decode", &hex(&aes_named), "--iccid", a.as_str()], &env(&db));
+    assert_eq!(run.code, Some(64), "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("key set 1 in the registry is 3des-2key"), "{}", run.stderr);
+    for secret in [des_kic, des_kid] {
+        assert!(!run.stderr.contains(secret), "key material printed");
     }
 }
 

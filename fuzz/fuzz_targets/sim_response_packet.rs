@@ -33,6 +33,7 @@ fuzz_target!(|data: &[u8]| {
             assert!(3 + 10 + view.checksum_len() <= rest.len());
             let _ = view.open(&security, &keys, &ota::RESPONSE_AAD);
         }
+        let keys = keys.clone().into();
         let _ = ota::parse_por_sms(rest, &security, &keys);
         // The same octets cut anywhere as the parts of a concatenated PoR.
         let (a, b) = rest.split_at(usize::from(pick & 0x3F).min(rest.len()));

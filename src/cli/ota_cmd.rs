@@ -230,6 +230,11 @@ pub(crate) struct Needs {
     pub checksummed: bool,
     /// The key set a registry lookup takes.
     pub kvn: Option<Kvn>,
+    /// Whether `kic` and `kid` are named by the input (a command's octets,
+    /// the JSON's algorithms): a registry key set of another algorithm is
+    /// then refused. A response to decode names none; with `--iccid` the
+    /// key set's algorithm is taken.
+    pub named: bool,
 }
 
 /// The keys for `needs` from the command line or the registry.
@@ -268,8 +273,18 @@ fn run_decode(args: &DecodeArgs) -> Result<String, Failure> {
     };
     let hint = if args.response { KindHint::Response } else { KindHint::Auto };
     let input = read_input(&parts, form, hint)?;
-    let (needs, security) = decode_needs(&input, args)?;
+    let (needs, mut security) = decode_needs(&input, args)?;
     let keys = keys_for(&args.keys, needs)?;
+    if input.kind == PacketKind::Response && args.keys.iccid.is_some() {
+        // A response names no algorithm: the registry key set's are the
+        // command's (--kic-alg and --kid-alg do not go with --iccid).
+        if let Some(c) = &keys.ciphering {
+            security.kic_algorithm = c.algorithm();
+        }
+        if let Some(c) = &keys.checksum {
+            security.kid_algorithm = c.algorithm();
+        }
+    }
     let json = decode(&input, &keys, &security, aad(&args.keys)?.as_deref())?;
     print_json(&json, args.pretty)
 }
@@ -290,6 +305,7 @@ fn decode_needs(input: &PacketInput, args: &DecodeArgs) -> Result<(Needs, Respon
                 ciphered: view.spi.ciphered,
                 checksummed: view.spi.checksum == ChecksumKind::Cryptographic,
                 kvn: view.key_version(),
+                named: true,
             };
             Ok((needs, ResponseSecurity::default()))
         }
@@ -306,6 +322,7 @@ fn decode_needs(input: &PacketInput, args: &DecodeArgs) -> Result<(Needs, Respon
                 ciphered: args.por_ciphered,
                 checksummed: view.checksum_len() > 0,
                 kvn: args.keys.kvn.and_then(|v| Kvn::new(v).ok()),
+                named: false,
             };
             Ok((needs, security))
         }
@@ -327,6 +344,7 @@ fn run_encode(args: &EncodeArgs) -> Result<String, Failure> {
             ciphered: p.spi.ciphered,
             checksummed: p.spi.checksum == ChecksumKind::Cryptographic,
             kvn: unsealed.key_version(),
+            named: true,
         },
         Unsealed::Response { security, .. } => Needs {
             kic,
@@ -334,6 +352,7 @@ fn run_encode(args: &EncodeArgs) -> Result<String, Failure> {
             ciphered: security.ciphered,
             checksummed: security.checksum == ChecksumKind::Cryptographic,
             kvn: args.keys.kvn.and_then(|v| Kvn::new(v).ok()),
+            named: true,
         },
     };
     let keys = keys_for(&args.keys, needs)?;
@@ -349,21 +368,15 @@ fn run_encode(args: &EncodeArgs) -> Result<String, Failure> {
 /// The registry key lookup (feature `mongo`).
 mod registry {
     use super::{Failure, KeyArgs, Needs};
-    use crate::sim::secured::{KicAlgorithm, KidAlgorithm, PacketKeys};
+    #[cfg(feature = "mongo")]
+    use crate::sim::RegistryKeys;
+    use crate::sim::secured::PacketKeys;
+    #[cfg(feature = "mongo")]
+    use crate::sim::secured::suite::{kic_algorithm_name, kid_algorithm_name};
 
-    /// Refuses a registry lookup for a packet whose algorithms are not the
-    /// registry's (AES-CBC, AES-CMAC) and says which key set is needed.
+    /// The key set a registry lookup takes: the packet's key version (or
+    /// `--kvn` for a response).
     pub(crate) fn check_needs(needs: Needs) -> Result<crate::sim::Kvn, Failure> {
-        if needs.ciphered && needs.kic.algorithm() != KicAlgorithm::AesCbc {
-            return Err(Failure::Usage(
-                "registry key sets are AES; the packet's KIc names another algorithm: give --kic".to_owned(),
-            ));
-        }
-        if needs.checksummed && needs.kid.algorithm() != KidAlgorithm::AesCmac {
-            return Err(Failure::Usage(
-                "registry key sets are AES; the packet's KID names another algorithm: give --kid".to_owned(),
-            ));
-        }
         needs.kvn.ok_or_else(|| {
             Failure::Usage(
                 "no key version: the packet names version 0 (or give --kvn for a response)".to_owned(),
@@ -371,10 +384,26 @@ mod registry {
         })
     }
 
-    /// The keys of a SIM's credentials, as the packet code takes them.
+    /// The packet keys of a registry key set, refusing one whose algorithm
+    /// is not the one the packet's KIc (when ciphered) or KID (when
+    /// checksummed) names.
     #[cfg(feature = "mongo")]
-    pub(crate) fn keys_of(credentials: &crate::sim::registry::SimCredentials) -> PacketKeys {
-        PacketKeys::from_key_set(&credentials.keys)
+    pub(crate) fn keys_of(needs: Needs, keys: &RegistryKeys) -> Result<PacketKeys, Failure> {
+        let algorithm = keys.algorithm();
+        let kvn = keys.kvn().get();
+        if needs.named && needs.ciphered && needs.kic.algorithm() != algorithm.kic_algorithm() {
+            return Err(Failure::Usage(format!(
+                "the packet's KIc names {}, key set {kvn} in the registry is {algorithm}: give --kic",
+                kic_algorithm_name(needs.kic.algorithm())
+            )));
+        }
+        if needs.named && needs.checksummed && needs.kid.algorithm() != algorithm.kid_algorithm() {
+            return Err(Failure::Usage(format!(
+                "the packet's KID names {}, key set {kvn} in the registry is {algorithm}: give --kid",
+                kid_algorithm_name(needs.kid.algorithm())
+            )));
+        }
+        Ok(keys.packet_keys())
     }
 
     #[cfg(feature = "mongo")]
@@ -410,7 +439,7 @@ mod registry {
                 .unwrap_or_else(|_| Err("the SIM registry did not answer within 30 s".to_owned()))
         });
         match found {
-            Ok(Some(credentials)) => Ok(keys_of(&credentials)),
+            Ok(Some(credentials)) => keys_of(needs, &credentials.keys),
             Ok(None) => {
                 Err(Failure::Check(format!("SIM {iccid} has no key set {} in the registry", kvn.get())))
             }
@@ -428,13 +457,14 @@ mod registry {
 #[cfg(all(test, feature = "mongo"))]
 mod tests {
     //! The registry adapter without MongoDB: credentials as the registry
-    //! returns them open the packets sealed under their key set, and the
-    //! needs check refuses what the registry cannot hold.
+    //! returns them open the packets sealed under their key set, AES or
+    //! DES, and a key set of another algorithm than the packet names is
+    //! refused.
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::sim::registry::{KeyAlgorithm, SimCredentials, SimStatus};
     use crate::sim::secured::{CommandPacket, Counter, CounterMode, Spi};
-    use crate::sim::{AesKey, Iccid, KeySet, Tar};
+    use crate::sim::{AesKey, Iccid, KeySet, RegistryKeys, Tar};
 
     fn credentials() -> SimCredentials {
         let body = "898820000000000001";
@@ -442,44 +472,76 @@ mod tests {
         SimCredentials {
             iccid: Iccid::new(&format!("{body}{check}")).unwrap(),
             tar: Tar([0xB0, 0, 0x10]),
-            keys: KeySet {
+            keys: RegistryKeys::from(KeySet {
                 kvn: Kvn::new(2).unwrap(),
                 kic: Some(AesKey::new(&[1; 16]).unwrap()),
                 kid: AesKey::new(&[2; 16]).unwrap(),
-            },
-            algorithm: KeyAlgorithm::Aes,
+            }),
             counter: 4,
             status: SimStatus::Active,
         }
     }
 
-    #[test]
-    fn registry_keys_open_what_the_key_set_sealed() {
-        let creds = credentials();
-        let kvn = creds.keys.kvn;
-        let packet = CommandPacket {
-            spi: Spi::checksummed(true, CounterMode::ProcessIfHigher),
-            kic: Kic::aes_cbc(kvn),
-            kid: Kid::aes_cmac(kvn),
-            tar: creds.tar,
-            counter: Counter::new(5).unwrap(),
-            data: vec![1, 2, 3],
-        };
-        let sealed = packet.seal(&creds.keys, &crate::sim::ota::COMMAND_AAD).unwrap();
-        let input = read_input(&[sealed], Form::Packet, KindHint::Command).unwrap();
-        let json = crate::sim::ota_tool::decode(
-            &input,
-            &registry::keys_of(&creds),
-            &ResponseSecurity::default(),
-            None,
-        )
-        .unwrap();
-        let PacketJson::Command(c) = json else { panic!("not a command") };
-        assert_eq!((c.data.as_str(), c.tar.as_str()), ("010203", "b00010"));
+    fn needs_of(packet: &CommandPacket) -> Needs {
+        Needs {
+            kic: packet.kic,
+            kid: packet.kid,
+            ciphered: packet.spi.ciphered,
+            checksummed: true,
+            kvn: Some(packet.kid.key_version()).and_then(|v| Kvn::new(v).ok()),
+            named: true,
+        }
     }
 
     #[test]
-    fn registry_lookups_need_aes_and_a_key_version() {
+    fn registry_keys_open_what_the_key_set_sealed() {
+        let des =
+            RegistryKeys::new(KeyAlgorithm::TripleDes2Key, Kvn::new(2).unwrap(), Some(&[5; 16]), &[6; 16])
+                .unwrap();
+        for keys in [credentials().keys, des] {
+            let packet = CommandPacket {
+                spi: Spi::checksummed(true, CounterMode::ProcessIfHigher),
+                kic: keys.kic(),
+                kid: keys.kid(),
+                tar: Tar([0xB0, 0, 0x10]),
+                counter: Counter::new(5).unwrap(),
+                data: vec![1, 2, 3],
+            };
+            let sealed = keys.seal_command(&packet, &crate::sim::ota::COMMAND_AAD).unwrap();
+            let input = read_input(&[sealed], Form::Packet, KindHint::Command).unwrap();
+            let packet_keys = registry::keys_of(needs_of(&packet), &keys).unwrap();
+            let json = crate::sim::ota_tool::decode(&input, &packet_keys, &ResponseSecurity::default(), None)
+                .unwrap();
+            let PacketJson::Command(c) = json else { panic!("not a command") };
+            assert_eq!((c.data.as_str(), c.tar.as_str()), ("010203", "b00010"), "{}", keys.algorithm());
+            let named = c.kid_fields.map(|f| f.algorithm);
+            let expected = if keys.aes().is_some() { "aes-cmac" } else { "3des-2key-mac" };
+            assert_eq!(named.as_deref(), Some(expected));
+        }
+    }
+
+    #[test]
+    fn a_registry_key_set_of_another_algorithm_is_refused() {
+        let kvn = Kvn::new(2).unwrap();
+        let aes = credentials().keys;
+        let des = RegistryKeys::new(KeyAlgorithm::DesCbc, kvn, None, &[6; 8]).unwrap();
+        let des_packet = Needs {
+            kic: Kic(0),
+            kid: des.kid(),
+            ciphered: false,
+            checksummed: true,
+            kvn: Some(kvn),
+            named: true,
+        };
+        let Err(Failure::Usage(line)) = registry::keys_of(des_packet, &aes) else { panic!("accepted") };
+        assert!(line.contains("des-cbc-mac") && line.contains("is aes"), "{line}");
+        assert!(registry::keys_of(des_packet, &des).is_ok());
+        // A response names nothing: the key set's algorithm is taken.
+        assert!(registry::keys_of(Needs { kid: aes.kid(), named: false, ..des_packet }, &des).is_ok());
+    }
+
+    #[test]
+    fn registry_lookups_need_a_key_version() {
         let kvn = Kvn::new(2).unwrap();
         let aes = Needs {
             kic: Kic::aes_cbc(kvn),
@@ -487,12 +549,10 @@ mod tests {
             ciphered: true,
             checksummed: true,
             kvn: Some(kvn),
+            named: true,
         };
         assert_eq!(registry::check_needs(aes).ok(), Some(kvn));
-        let des = Needs { kid: Kid(0x25), ..aes };
-        assert!(matches!(registry::check_needs(des), Err(Failure::Usage(_))));
-        let unciphered_des_kic = Needs { kic: Kic(0x25), ciphered: false, ..aes };
-        assert!(registry::check_needs(unciphered_des_kic).is_ok());
+        assert_eq!(registry::check_needs(Needs { kid: Kid(0x25), ..aes }).ok(), Some(kvn));
         assert!(matches!(registry::check_needs(Needs { kvn: None, ..aes }), Err(Failure::Usage(_))));
     }
 }

@@ -121,8 +121,32 @@ impl fmt::Debug for DesKey {
     }
 }
 
-/// One key set of a SIM: the keys a secured packet names by its KIc and
-/// KID key version number. `kic` is absent for SIMs whose applet does not
+/// Key octets of any algorithm, not yet paired with one (a key as sealed
+/// at rest). Wiped when dropped; `Debug` shows only the length.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeyOctets(Zeroizing<Vec<u8>>);
+
+impl KeyOctets {
+    /// Takes `octets`.
+    pub fn new(octets: Zeroizing<Vec<u8>>) -> Self {
+        Self(octets)
+    }
+
+    /// The octets.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for KeyOctets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyOctets(<{} octets redacted>)", self.0.len())
+    }
+}
+
+/// One AES key set of a SIM: the keys a secured packet names by its KIc
+/// and KID key version number (the applet channel's; the registry's of any
+/// algorithm are [`super::RegistryKeys`]). `kic` is absent for SIMs whose applet does not
 /// cipher (SPI says no ciphering, TS 102 225 5.1.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeySet {

@@ -4,6 +4,8 @@
 //! runtime:
 //!
 //! - [`ids`], [`keys`]: the identities and key material every part shares.
+//! - [`key_sets`]: the registry's key sets of any algorithm (AES, DES,
+//!   triple DES) and the OTA packets sealed under them.
 //! - [`frame`]: the length-prefixed TCP framing.
 //! - [`secured`]: ETSI TS 102 225 secured packets (SPI, KIc, KID, counter,
 //!   AES-CMAC, AES-CBC, command and response packets).
@@ -27,6 +29,7 @@ pub mod applet;
 pub mod commands;
 pub mod frame;
 pub mod ids;
+pub mod key_sets;
 pub mod keys;
 #[cfg(feature = "server")]
 pub mod listener;
@@ -44,4 +47,5 @@ pub mod wake;
 mod proptests;
 
 pub use ids::{Iccid, IdError, Kvn, Tar};
-pub use keys::{AesKey, KeyError, KeySet};
+pub use key_sets::{KeyAlgorithm, KeySetError, RegistryKeys};
+pub use keys::{AesKey, KeyError, KeyOctets, KeySet};

@@ -26,15 +26,22 @@
 //! checked against packets of real SIM cards (proto-fixtures/ota/cards/):
 //! PoRs the cards computed, and commands the cards accepted.
 //!
+//! Packets are secured under a registry key set ([`RegistryKeys`]) of any
+//! algorithm: the KIc and KID octets name it and its KVN (TS 102 225 5.1.2,
+//! 5.1.3: `x2`/`xA` for AES-CBC/AES-CMAC, `x1` DES-CBC, `x5` triple DES
+//! two keys, `x9` three keys), and the checksum is the AES-CMAC or the DES
+//! CBC-MAC of that mode. An AES [`crate::sim::KeySet`] converts with
+//! `RegistryKeys::from`.
+//!
 //! The SMS pipeline submits each part as one submit_sm with
 //! [`PROTOCOL_ID`], [`ESM_CLASS_UDHI`] and [`DATA_CODING`]; this module
 //! only builds and parses the octets.
 
 use super::applet::AppletMessage;
 use super::ids::Tar;
-use super::keys::KeySet;
+use super::key_sets::RegistryKeys;
 use super::secured::{
-    ChecksumKind, CommandPacket, CommandPacketView, Counter, CounterMode, Kic, Kid, PorRequest, PorSecurity,
+    ChecksumKind, CommandPacket, CommandPacketView, Counter, CounterMode, Kic, PorRequest, PorSecurity,
     ResponsePacket, ResponsePacketView, SecuredError, Spi,
 };
 use crate::smpp::text::{ConcatRef, InformationElement, UdhError, parse_udh};
@@ -112,12 +119,14 @@ pub const WAKE_UP_SPI: Spi = Spi {
 };
 
 /// The wake-up command packet for the applet at `tar`: `counter` is the
-/// SIM's next OTA counter (one above the last the gateway sent it).
-pub fn wake_up_packet(keys: &KeySet, tar: Tar, counter: Counter) -> CommandPacket {
+/// SIM's next OTA counter (one above the last the gateway sent it). The
+/// KID names the key set's checksum algorithm and KVN; KIc is 0, nothing
+/// being ciphered.
+pub fn wake_up_packet(keys: &RegistryKeys, tar: Tar, counter: Counter) -> CommandPacket {
     CommandPacket {
         spi: WAKE_UP_SPI,
         kic: Kic(0),
-        kid: Kid::aes_cmac(keys.kvn),
+        kid: keys.kid(),
         tar,
         counter,
         data: AppletMessage::WakeUp.to_vec(),
@@ -126,8 +135,12 @@ pub fn wake_up_packet(keys: &KeySet, tar: Tar, counter: Counter) -> CommandPacke
 
 /// Seals `packet` and cuts it into SMS user data, one `Vec` per submit_sm;
 /// `reference` is the concatenation reference when more than one is needed.
-pub fn command_sms(packet: &CommandPacket, keys: &KeySet, reference: u8) -> Result<Vec<Vec<u8>>, OtaError> {
-    let sealed = packet.seal(keys, &COMMAND_AAD)?;
+pub fn command_sms(
+    packet: &CommandPacket,
+    keys: &RegistryKeys,
+    reference: u8,
+) -> Result<Vec<Vec<u8>>, OtaError> {
+    let sealed = keys.seal_command(packet, &COMMAND_AAD)?;
     command_sms_parts(&sealed, reference)
 }
 
@@ -234,18 +247,18 @@ fn join_sms(parts: &[&[u8]], iei: u8, later: LaterParts) -> Result<Vec<u8>, OtaE
 
 /// Opens a command that arrived as SMS (what a SIM does; for the simulator
 /// and `simgate ota decode`).
-pub fn open_command_sms(parts: &[&[u8]], keys: &KeySet) -> Result<CommandPacket, OtaError> {
+pub fn open_command_sms(parts: &[&[u8]], keys: &RegistryKeys) -> Result<CommandPacket, OtaError> {
     let octets = join_command_sms(parts)?;
-    Ok(CommandPacketView::parse(&octets)?.open(keys, &COMMAND_AAD)?)
+    Ok(keys.open_command(&CommandPacketView::parse(&octets)?, &COMMAND_AAD)?)
 }
 
 /// The user data of a PoR for a command (what the SIM sends).
 pub fn por_sms(
     response: &ResponsePacket,
     security: &PorSecurity,
-    keys: &KeySet,
+    keys: &RegistryKeys,
 ) -> Result<Vec<u8>, OtaError> {
-    let sealed = response.seal(security, keys, &RESPONSE_AAD)?;
+    let sealed = keys.seal_response(response, security, &RESPONSE_AAD)?;
     let len = RESPONSE_AAD.len() + sealed.len();
     if len > SMS_USER_DATA_LEN {
         return Err(OtaError::TooLong { len: sealed.len() });
@@ -254,14 +267,15 @@ pub fn por_sms(
 }
 
 /// Parses and verifies the PoR carried by an MO's user data (UDHI set):
-/// `security` is what the command's SPI asked for, with its KIc and KID.
+/// `security` is what the command's SPI asked for, with its KIc and KID,
+/// which must name the algorithm and KVN of `keys`.
 pub fn parse_por_sms(
     user_data: &[u8],
     security: &PorSecurity,
-    keys: &KeySet,
+    keys: &RegistryKeys,
 ) -> Result<ResponsePacket, OtaError> {
     let packet = response_packet_of_sms(user_data)?;
-    Ok(ResponsePacketView::parse(packet)?.open(security, keys, &RESPONSE_AAD)?)
+    Ok(keys.open_response(&ResponsePacketView::parse(packet)?, security, &RESPONSE_AAD)?)
 }
 
 /// The user data a response packet has in one SMS, `02 71 00` then the
@@ -305,15 +319,22 @@ fn is_identifier(ie: &InformationElement, iei: u8) -> bool {
 mod tests {
     use super::*;
     use crate::sim::ids::Kvn;
-    use crate::sim::keys::AesKey;
-    use crate::sim::secured::ResponseStatus;
+    use crate::sim::key_sets::KeyAlgorithm;
+    use crate::sim::keys::{AesKey, KeySet};
+    use crate::sim::secured::{DesMode, Kid, KidAlgorithm, PacketKeys, ResponseStatus};
 
-    fn keys() -> KeySet {
-        KeySet {
+    fn keys() -> RegistryKeys {
+        RegistryKeys::from(KeySet {
             kvn: Kvn::new(1).unwrap(),
             kic: Some(AesKey::new(&[3; 16]).unwrap()),
             kid: AesKey::new(&[4; 16]).unwrap(),
-        }
+        })
+    }
+
+    fn des_keys(kvn: u8) -> RegistryKeys {
+        let kic: Vec<u8> = (0x10..0x20).collect();
+        let kid: Vec<u8> = (0x40..0x50).collect();
+        RegistryKeys::new(KeyAlgorithm::TripleDes2Key, Kvn::new(kvn).unwrap(), Some(&kic), &kid).unwrap()
     }
 
     const TAR: Tar = Tar([0xC0, 0x00, 0x01]);
@@ -338,7 +359,7 @@ mod tests {
         for len in [120, 137, 300, 1000] {
             let mut packet = wake_up_packet(&keys(), TAR, Counter::new(3).unwrap());
             packet.spi.ciphered = true;
-            packet.kic = Kic::aes_cbc(keys().kvn);
+            packet.kic = keys().kic();
             packet.data = (0..len).map(|i| i as u8).collect();
             let parts = command_sms(&packet, &keys(), 0x42).unwrap();
             assert!(parts.iter().all(|p| p.len() <= SMS_USER_DATA_LEN), "{len}");
@@ -375,6 +396,69 @@ mod tests {
         assert_eq!((PROTOCOL_ID, ESM_CLASS_UDHI, DATA_CODING), (0x7F, 0x40, 0xF6));
     }
 
+    #[test]
+    fn a_3des_2key_wake_up_and_its_por_round_trip_under_the_des_suite() {
+        let des = des_keys(2);
+        let packet = wake_up_packet(&des, TAR, Counter::new(9).unwrap());
+        assert_eq!((packet.kic, packet.kid), (Kic(0), Kid(0x25)), "KID: 3DES 2-key CBC-MAC, KVN 2");
+        let parts = command_sms(&packet, &des, 0).unwrap();
+        assert_eq!(parts.len(), 1);
+        // Opened by the tools' path, from the octets alone.
+        let octets = join_command_sms(&[&parts[0]]).unwrap();
+        let view = CommandPacketView::parse(&octets).unwrap();
+        let kid_hex: String = (0x40..0x50u8).map(|b| format!("{b:02x}")).collect();
+        let tool_keys = PacketKeys::resolve(view.kic, view.kid, None, Some(&kid_hex), None, None).unwrap();
+        assert_eq!(
+            tool_keys.checksum.as_ref().map(|c| c.algorithm()),
+            Some(KidAlgorithm::Des(DesMode::TripleDes2Key))
+        );
+        let opened = view.open_with(&tool_keys, &COMMAND_AAD).unwrap();
+        assert_eq!((opened.packet.counter.get(), opened.checksum.len()), (9, 8));
+        assert_eq!(open_command_sms(&[&parts[0]], &des), Ok(packet.clone()));
+        // Another key set, or the same keys as AES, do not open it.
+        assert_eq!(
+            open_command_sms(&[&parts[0]], &des_keys(3)),
+            Err(OtaError::Secured(SecuredError::KeyVersion { packet: 2, keys: 3 }))
+        );
+        assert!(open_command_sms(&[&parts[0]], &keys()).is_err());
+
+        let security = PorSecurity::for_command(packet.spi, packet.kic, packet.kid);
+        let por = ResponsePacket {
+            tar: TAR,
+            counter: packet.counter,
+            status: ResponseStatus::PorOk,
+            data: vec![1],
+        };
+        let sms = por_sms(&por, &security, &des).unwrap();
+        assert_eq!(parse_por_sms(&sms, &security, &des), Ok(por));
+        let mut forged = sms.clone();
+        forged[9] ^= 0x01;
+        assert_eq!(parse_por_sms(&forged, &security, &des), Err(OtaError::Secured(SecuredError::Checksum)));
+        let aes_security = PorSecurity::for_command(packet.spi, Kic(0), keys().kid());
+        assert!(parse_por_sms(&sms, &aes_security, &des).is_err(), "KID naming AES under a DES key set");
+        assert!(parse_por_sms(&sms, &security, &keys()).is_err());
+    }
+
+    #[test]
+    fn a_ciphered_des_command_round_trips_concatenated() {
+        let des = des_keys(4);
+        let mut packet = wake_up_packet(&des, TAR, Counter::new(3).unwrap());
+        packet.spi.ciphered = true;
+        packet.kic = des.kic();
+        packet.data = (0..300).map(|i| i as u8).collect();
+        assert_eq!(packet.kic, Kic(0x45));
+        let parts = command_sms(&packet, &des, 7).unwrap();
+        assert!(parts.len() > 1);
+        let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+        assert_eq!(open_command_sms(&refs, &des), Ok(packet.clone()));
+        let mut wrong = packet.clone();
+        wrong.kic = Kic::aes_cbc(Kvn::new(4).unwrap());
+        assert!(matches!(
+            command_sms(&wrong, &des, 7),
+            Err(OtaError::Secured(SecuredError::UnsupportedAlgorithm(_)))
+        ));
+    }
+
     /// A PoR whose additional data needs three SMS, its security and parts.
     fn long_por(reference: u8) -> (ResponsePacket, PorSecurity, Vec<Vec<u8>>) {
         let packet = wake_up_packet(&keys(), TAR, Counter::new(7).unwrap());
@@ -385,7 +469,7 @@ mod tests {
             status: ResponseStatus::PorOk,
             data: (0..250).map(|i| i as u8).collect(),
         };
-        let sealed = por.seal(&security, &keys(), &RESPONSE_AAD).unwrap();
+        let sealed = por.seal(&security, keys().aes().unwrap(), &RESPONSE_AAD).unwrap();
         (por, security, por_sms_parts(&sealed, reference).unwrap())
     }
 
@@ -408,7 +492,7 @@ mod tests {
         assert_eq!(datas, joined);
         // A short PoR stays one SMS, the same as por_sms.
         let short = ResponsePacket { data: vec![], ..por };
-        let sealed = short.seal(&security, &keys(), &RESPONSE_AAD).unwrap();
+        let sealed = short.seal(&security, keys().aes().unwrap(), &RESPONSE_AAD).unwrap();
         let one = por_sms_parts(&sealed, 0x21).unwrap();
         assert_eq!(one, vec![por_sms(&short, &security, &keys()).unwrap()]);
         assert_eq!(join_por_sms(&[&one[0]]), Ok(sealed));

@@ -35,10 +35,14 @@ proptest! {
         if let Ok(view) = ResponsePacketView::parse(&bytes) {
             let _ = view.open(&security, &keys(), b"");
         }
-        let _ = ota::parse_por_sms(&bytes, &security, &keys());
+        let _ = ota::parse_por_sms(&bytes, &security, &keys().into());
         let (a, b) = bytes.split_at(usize::from(max) % (bytes.len() + 1));
         let _ = ota::join_por_sms(&[b, a]);
-        let _ = ota::open_command_sms(&[&bytes], &keys());
+        let _ = ota::open_command_sms(&[&bytes], &keys().into());
+        let des = crate::sim::RegistryKeys::new(crate::sim::KeyAlgorithm::TripleDes2Key, keys().kvn, Some(&[7; 16]), &[8; 16]).unwrap();
+        let des_security = PorSecurity { kic: des.kic(), kid: des.kid(), ..security };
+        let _ = ota::parse_por_sms(&bytes, &des_security, &des);
+        let _ = ota::open_command_sms(&[&bytes], &des);
         let _ = binding::split_opening(&bytes);
         if let Ok(m) = AppletMessage::decode(&bytes) {
             prop_assert_eq!(m.to_vec(), bytes.clone());

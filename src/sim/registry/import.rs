@@ -2,13 +2,15 @@
 //! [`SimRegistry::import_batch`] for many, as `simgate sims import` does.
 //!
 //! A row adds or replaces one key set of one SIM and sets the SIM's
-//! identities. Keys are sealed under the current master key on the way in.
+//! identities. Keys are sealed under the current master key on the way in,
+//! whatever the key set's algorithm (AES or DES); the algorithm is stored
+//! beside them.
 //! Importing again never lowers a key set's counter: a card's counter only
 //! goes up, and resetting it would let old packets replay.
 
 use super::RegistryError;
 use super::lookups::SimRegistry;
-use super::model::{KeyAlgorithm, KeySetDocument, SimDocument, key_set_field};
+use super::model::{KeySetDocument, SimDocument, key_set_field};
 use super::rows::SimImport;
 use super::seal::{KeyBinding, KeyRole, SealedKey};
 use crate::backends::mongo::is_duplicate_key;
@@ -86,7 +88,7 @@ impl SimRegistry {
     ) -> Result<ImportOutcome, RegistryError> {
         let sealed = self.seal_row(row)?;
         if let Some(sets) = existing {
-            let new_set = !sets.contains(&key_set_field(row.keys.kvn));
+            let new_set = !sets.contains(&key_set_field(row.keys.kvn()));
             return self.update_existing(row, sealed, new_set).await;
         }
         let now = DateTime::now();
@@ -96,7 +98,7 @@ impl SimRegistry {
             imsi: row.imsi.as_ref().map(|i| i.as_str().to_owned()),
             tar: row.tar.to_string(),
             key_sets: BTreeMap::from([(
-                key_set_field(row.keys.kvn),
+                key_set_field(row.keys.kvn()),
                 key_set_document(row, sealed.kic.clone(), sealed.kid.clone()),
             )]),
             applet_version: row.applet_version.clone(),
@@ -111,7 +113,7 @@ impl SimRegistry {
                 // import), or the MSISDN or IMSI belongs to another SIM.
                 match self.sims().find_one(doc! { "_id": row.iccid.as_str() }).await? {
                     Some(sim) => {
-                        let new_set = sim.key_set(row.keys.kvn).is_none();
+                        let new_set = sim.key_set(row.keys.kvn()).is_none();
                         self.update_existing(row, sealed, new_set).await
                     }
                     None => Ok(conflict(&err)),
@@ -122,15 +124,15 @@ impl SimRegistry {
     }
 
     fn seal_row(&self, row: &SimImport) -> Result<SealedSet, RegistryError> {
-        let kvn = row.keys.kvn;
+        let kvn = row.keys.kvn();
         let seal = |role: KeyRole, key| {
             self.keyring()
                 .seal(key, &KeyBinding { iccid: &row.iccid, kvn, role })
                 .map_err(|source| RegistryError::Seal { kvn, role, source })
         };
         Ok(SealedSet {
-            kic: row.keys.kic.as_ref().map(|k| seal(KeyRole::Kic, k)).transpose()?,
-            kid: seal(KeyRole::Kid, &row.keys.kid)?,
+            kic: row.keys.kic_octets().map(|k| seal(KeyRole::Kic, k)).transpose()?,
+            kid: seal(KeyRole::Kid, row.keys.kid_octets())?,
         })
     }
 
@@ -142,13 +144,13 @@ impl SimRegistry {
         sealed: SealedSet,
         new_set: bool,
     ) -> Result<ImportOutcome, RegistryError> {
-        let base = format!("key_sets.{}", key_set_field(row.keys.kvn));
+        let base = format!("key_sets.{}", key_set_field(row.keys.kvn()));
         let mut set = doc! {
             "msisdn": row.msisdn.as_str(),
             "tar": row.tar.to_string(),
             "updated_at": DateTime::now(),
-            format!("{base}.kvn"): i32::from(row.keys.kvn.get()),
-            format!("{base}.algorithm"): bson::to_bson(&KeyAlgorithm::Aes)?,
+            format!("{base}.kvn"): i32::from(row.keys.kvn().get()),
+            format!("{base}.algorithm"): bson::to_bson(&row.keys.algorithm())?,
             format!("{base}.kid"): bson::to_bson(&sealed.kid)?,
         };
         let mut unset = Document::new();
@@ -189,8 +191,8 @@ fn key_set_names(sim: &SimDocument) -> BTreeSet<String> {
 
 fn key_set_document(row: &SimImport, kic: Option<SealedKey>, kid: SealedKey) -> KeySetDocument {
     KeySetDocument {
-        kvn: i32::from(row.keys.kvn.get()),
-        algorithm: KeyAlgorithm::Aes,
+        kvn: i32::from(row.keys.kvn().get()),
+        algorithm: row.keys.algorithm(),
         kic,
         kid,
         counter: 0,
@@ -212,5 +214,5 @@ fn remember(known: &mut HashMap<String, BTreeSet<String>>, row: &SimImport, outc
     if matches!(outcome, ImportOutcome::Rejected { .. }) {
         return;
     }
-    known.entry(row.iccid.as_str().to_owned()).or_default().insert(key_set_field(row.keys.kvn));
+    known.entry(row.iccid.as_str().to_owned()).or_default().insert(key_set_field(row.keys.kvn()));
 }

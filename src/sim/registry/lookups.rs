@@ -9,7 +9,7 @@ use super::rows::Msisdn;
 use super::seal::{KeyBinding, KeyRole, MasterKeyring};
 use super::{MAX_COUNTER, RegistryError, SIMS};
 use crate::backends::mongo::MongoHandle;
-use crate::sim::{Iccid, KeySet, Kvn};
+use crate::sim::{Iccid, KeySetError, Kvn, RegistryKeys};
 use mongodb::bson::{DateTime, doc};
 use mongodb::options::IndexOptions;
 use mongodb::{Collection, IndexModel};
@@ -87,7 +87,6 @@ impl SimRegistry {
                 iccid: iccid.clone(),
                 tar: sim.tar()?,
                 keys,
-                algorithm: set.algorithm,
                 counter: counter_of(set.counter)?,
                 status: sim.status,
             })
@@ -96,7 +95,10 @@ impl SimRegistry {
         opened.map(Some)
     }
 
-    fn open(&self, iccid: &Iccid, kvn: Kvn, set: &KeySetDocument) -> Result<KeySet, RegistryError> {
+    /// Opens the keys of `set` and pairs them with its algorithm; a key of
+    /// a length the algorithm does not take is a
+    /// [`super::SealError::Key`] of its role.
+    fn open(&self, iccid: &Iccid, kvn: Kvn, set: &KeySetDocument) -> Result<RegistryKeys, RegistryError> {
         let open = |role: KeyRole, sealed| {
             self.keyring
                 .open(sealed, &KeyBinding { iccid, kvn, role })
@@ -104,7 +106,13 @@ impl SimRegistry {
         };
         let kic = set.kic.as_ref().map(|k| open(KeyRole::Kic, k)).transpose()?;
         let kid = open(KeyRole::Kid, &set.kid)?;
-        Ok(KeySet { kvn, kic, kid })
+        RegistryKeys::new(set.algorithm, kvn, kic.as_ref().map(|k| k.expose()), kid.expose()).map_err(|e| {
+            let (role, source) = match e {
+                KeySetError::Kic(e) => (KeyRole::Kic, e),
+                KeySetError::Kid(e) => (KeyRole::Kid, e),
+            };
+            RegistryError::Seal { kvn, role, source: source.into() }
+        })
     }
 
     /// Makes `new` the last accepted counter of key set `kvn` of `iccid` if

@@ -27,6 +27,7 @@ mod ota_counter;
 #[cfg(feature = "mongo")]
 mod reseal;
 
+pub use crate::sim::KeyAlgorithm;
 #[cfg(feature = "mongo")]
 pub use error::RegistryError;
 #[cfg(feature = "mongo")]
@@ -36,7 +37,7 @@ pub use lookups::SimRegistry;
 #[cfg(feature = "mongo")]
 pub use metrics::SimRegistryMetrics;
 #[cfg(feature = "mongo")]
-pub use model::{CounterOutcome, KeyAlgorithm, KeySetEntry, SimCredentials, SimEntry, SimStatus};
+pub use model::{CounterOutcome, KeySetEntry, SimCredentials, SimEntry, SimStatus};
 #[cfg(feature = "mongo")]
 pub use reseal::ResealReport;
 pub use rows::{Imsi, Msisdn, RowError, SimFile, SimFileError, SimImport};

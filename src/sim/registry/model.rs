@@ -8,7 +8,7 @@
 use super::rows::{Imsi, Msisdn};
 use super::seal::SealedKey;
 use super::{MAX_COUNTER, RegistryError};
-use crate::sim::{Iccid, KeySet, Kvn, Tar};
+use crate::sim::{Iccid, KeyAlgorithm, Kvn, RegistryKeys, Tar};
 use mongodb::bson::DateTime;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -23,19 +23,12 @@ pub enum SimStatus {
     Suspended,
 }
 
-/// The algorithms of a key set (TS 102 225 5.1.2, 5.1.3; TS 102 226 for
-/// AES): AES-CBC ciphering with KIc, AES-CMAC checksums with KID.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum KeyAlgorithm {
-    /// AES for both keys.
-    Aes,
-}
-
 /// One key set as stored.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct KeySetDocument {
     pub kvn: i32,
+    /// For both keys; `aes` in documents written before the DES
+    /// algorithms existed.
     pub algorithm: KeyAlgorithm,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kic: Option<SealedKey>,
@@ -167,17 +160,16 @@ pub struct KeySetEntry {
 }
 
 /// What a session or an OTA packet needs of one key set: the keys opened.
-/// `Debug` never shows the keys ([`crate::sim::AesKey`]).
+/// `Debug` never shows the keys ([`RegistryKeys`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimCredentials {
     /// The SIM.
     pub iccid: Iccid,
     /// The applet's TAR.
     pub tar: Tar,
-    /// The key set, opened.
-    pub keys: KeySet,
-    /// Its algorithms.
-    pub algorithm: KeyAlgorithm,
+    /// The key set, opened, with its algorithm: `keys.packet_keys()` for
+    /// the OTA paths, `keys.aes()` for the applet channel (AES only).
+    pub keys: RegistryKeys,
     /// Last counter accepted under this key set; a packet must carry a
     /// higher one (TS 102 225 5.1.1).
     pub counter: u64,

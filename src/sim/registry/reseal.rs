@@ -1,7 +1,8 @@
 //! Re-sealing after a master key rotation: [`SimRegistry::reseal_all`]
 //! opens every key sealed under an earlier master key and seals it again
 //! under the current one, so `sim.previous_master_keys_file` can then be
-//! emptied.
+//! emptied. Key octets are re-sealed as they are, whatever the key set's
+//! algorithm (AES or DES).
 
 use super::RegistryError;
 use super::lookups::SimRegistry;
@@ -63,7 +64,7 @@ impl SimRegistry {
                 let binding = KeyBinding { iccid: &iccid, kvn, role };
                 let seal_err = |source| RegistryError::Seal { kvn, role, source };
                 let key = self.keyring().open(sealed, &binding).map_err(seal_err)?;
-                let fresh = self.keyring().seal(&key, &binding).map_err(seal_err)?;
+                let fresh = self.keyring().seal(key.expose(), &binding).map_err(seal_err)?;
                 let path = format!("key_sets.{field}.{name}");
                 filter.insert(path.clone(), bson::to_bson(sealed)?);
                 set.insert(path, bson::to_bson(&fresh)?);

@@ -2,20 +2,29 @@
 //! one SIM per row, every field validated.
 //!
 //! Header (any order, names exact): `iccid,msisdn,imsi,tar,kvn,kic,kid`
-//! and optionally `applet_version`. `imsi`, `kic` and `applet_version` may
-//! be empty; lines starting with `#` are comments. A SIM with several key
-//! sets takes one row per KVN. Rejected
-//! rows are reported as `line N: column: reason`; a reason never repeats
-//! key material.
+//! and optionally `applet_version` and `algorithm`. `imsi`, `kic`,
+//! `applet_version` and `algorithm` may be empty; lines starting with `#`
+//! are comments. A SIM with several key sets takes one row per KVN.
+//!
+//! `algorithm` is the key set's, for both keys (ETSI TS 102 225 5.1.2,
+//! 5.1.3): `aes` (AES-CBC and AES-CMAC, keys of 16, 24 or 32 octets, the
+//! default when the column is absent or empty), `des-cbc` (8 octets),
+//! `3des-2key` (16) or `3des-3key` (24), the DES ones ciphering in that
+//! mode and checksumming with its CBC-MAC ([`KeyAlgorithm`]).
+//!
+//! Rejected rows are reported as `line N: column: reason`; a reason never
+//! repeats key material (nor the text of a bad algorithm name, which may be
+//! a key in the wrong column).
 
-use crate::sim::{AesKey, Iccid, KeySet, Kvn, Tar};
+use crate::sim::keys::key_octets_from_hex;
+use crate::sim::{Iccid, KeyAlgorithm, KeyError, KeySetError, Kvn, RegistryKeys, Tar};
 use std::fmt;
 use std::io::Read;
 
 /// Columns every file has.
 pub const REQUIRED_COLUMNS: [&str; 7] = ["iccid", "msisdn", "imsi", "tar", "kvn", "kic", "kid"];
 /// Columns a file may have.
-pub const OPTIONAL_COLUMNS: [&str; 1] = ["applet_version"];
+pub const OPTIONAL_COLUMNS: [&str; 2] = ["applet_version", "algorithm"];
 /// Longest applet version kept.
 pub const MAX_APPLET_VERSION: usize = 32;
 
@@ -79,8 +88,8 @@ pub struct SimImport {
     pub imsi: Option<Imsi>,
     /// The applet's TAR.
     pub tar: Tar,
-    /// The key set of this row.
-    pub keys: KeySet,
+    /// The key set of this row, with its algorithm.
+    pub keys: RegistryKeys,
     /// The applet version installed on the card, when known.
     pub applet_version: Option<String>,
 }
@@ -124,7 +133,7 @@ pub enum SimFileError {
 pub struct SimFile<R: Read> {
     reader: csv::Reader<R>,
     /// Index of each known column in the records.
-    index: [Option<usize>; 8],
+    index: [Option<usize>; 9],
     record: csv::StringRecord,
     /// Line of the row [`SimFile::next_row`] returned last.
     line: u64,
@@ -146,7 +155,7 @@ impl<R: Read> SimFile<R> {
             .comment(Some(b'#'))
             .from_reader(input);
         let headers = reader.headers().map_err(|e| SimFileError::Header(csv_reason(&e)))?.clone();
-        let mut index = [None; 8];
+        let mut index = [None; 9];
         for (i, name) in headers.iter().enumerate() {
             let slot = REQUIRED_COLUMNS
                 .iter()
@@ -206,14 +215,31 @@ impl<R: Read> SimFile<R> {
             .map_err(|_| "must be a number 1 to 15".to_owned())
             .and_then(|v| Kvn::new(v).map_err(|e| e.to_string()))
             .map_err(|e| bad("kvn", e))?;
+        let algorithm = match self.field(8) {
+            "" => KeyAlgorithm::Aes,
+            text => KeyAlgorithm::from_name(text).ok_or_else(|| bad("algorithm", unknown_algorithm()))?,
+        };
+        let key = |column: &'static str, text: &str| {
+            let octets = key_octets_from_hex(text).map_err(|e| bad(column, e.to_string()))?;
+            algorithm.check_key_len(octets.len()).map_err(|e| bad(column, e.to_string()))?;
+            Ok::<_, RowError>(octets)
+        };
         let kic = match self.field(5) {
             "" => None,
-            text => Some(AesKey::from_hex(text).map_err(|e| bad("kic", e.to_string()))?),
+            text => Some(key("kic", text)?),
         };
         let kid = match self.field(6) {
             "" => return Err(bad("kid", "is required (the checksum key)".to_owned())),
-            text => AesKey::from_hex(text).map_err(|e| bad("kid", e.to_string()))?,
+            text => key("kid", text)?,
         };
+        let keys =
+            RegistryKeys::new(algorithm, kvn, kic.as_deref().map(Vec::as_slice), &kid).map_err(|e| {
+                let (column, e): (&'static str, KeyError) = match e {
+                    KeySetError::Kic(e) => ("kic", e),
+                    KeySetError::Kid(e) => ("kid", e),
+                };
+                bad(column, e.to_string())
+            })?;
         let applet_version = match self.field(7) {
             "" => None,
             v if v.len() <= MAX_APPLET_VERSION && v.bytes().all(|b| b.is_ascii_graphic()) => {
@@ -226,8 +252,14 @@ impl<R: Read> SimFile<R> {
                 ));
             }
         };
-        Ok(SimImport { iccid, msisdn, imsi, tar, keys: KeySet { kvn, kic, kid }, applet_version })
+        Ok(SimImport { iccid, msisdn, imsi, tar, keys, applet_version })
     }
+}
+
+/// The reason for an algorithm name simgate does not know.
+fn unknown_algorithm() -> String {
+    let names: Vec<&str> = KeyAlgorithm::ALL.iter().map(|a| a.name()).collect();
+    format!("unknown algorithm; one of {} (empty: aes)", names.join(", "))
 }
 
 /// A TAR as 6 hex digits.
@@ -285,11 +317,75 @@ mod tests {
         let first = got[0].as_ref().unwrap();
         assert_eq!(first.msisdn.as_str(), "447700900001");
         assert_eq!(first.tar, Tar([0xB0, 0x00, 0x10]));
-        assert_eq!(first.keys.kvn.get(), 1);
-        assert_eq!(first.keys.kic.as_ref().map(|k| k.expose().len()), Some(16));
+        assert_eq!(first.keys.kvn().get(), 1);
+        assert_eq!(first.keys.kic_octets().map(<[u8]>::len), Some(16));
+        assert_eq!(first.keys.algorithm(), KeyAlgorithm::Aes, "no algorithm column: aes");
         assert_eq!(first.applet_version.as_deref(), Some("1.2.0"));
         let second = got[1].as_ref().unwrap();
-        assert_eq!((second.imsi.clone(), second.keys.kic.clone(), second.keys.kvn.get()), (None, None, 15));
+        assert_eq!((second.imsi.clone(), second.keys.has_kic(), second.keys.kvn().get()), (None, false, 15));
+    }
+
+    #[test]
+    fn the_algorithm_column_sets_the_key_set_and_defaults_to_aes() {
+        let des8 = "0123456789abcdef";
+        let text = format!(
+            "iccid,msisdn,imsi,tar,kvn,kic,kid,algorithm\n\
+             {},447700900001,,B00010,1,{KIC},{KID},3des-2key\n\
+             {},447700900002,,B00010,2,,{des8},DES-CBC\n\
+             {},447700900003,,B00010,3,{KIC}{des8},{KID}{des8},3des-3key\n\
+             {},447700900004,,B00010,4,{KIC},{KID},\n",
+            iccid(1),
+            iccid(2),
+            iccid(3),
+            iccid(4)
+        );
+        let got: Vec<_> = rows(&text).into_iter().map(Result::unwrap).collect();
+        let algorithms: Vec<_> = got.iter().map(|r| r.keys.algorithm()).collect();
+        assert_eq!(
+            algorithms,
+            [
+                KeyAlgorithm::TripleDes2Key,
+                KeyAlgorithm::DesCbc,
+                KeyAlgorithm::TripleDes3Key,
+                KeyAlgorithm::Aes
+            ]
+        );
+        assert_eq!(got[0].keys.aes(), None);
+        assert_eq!(got[0].keys.kid_octets().len(), 16);
+        assert_eq!(got[1].keys.kid_octets().len(), 8);
+        assert!(!got[1].keys.has_kic());
+        assert_eq!(got[2].keys.kic_octets().map(<[u8]>::len), Some(24));
+        assert!(got[3].keys.aes().is_some(), "empty algorithm: aes");
+    }
+
+    #[test]
+    fn a_bad_algorithm_or_a_key_of_the_wrong_length_for_it_is_a_rejected_row() {
+        let des8 = "0123456789abcdef";
+        let lines = [
+            (format!("{{}},447700900001,,B00010,1,{KIC},{KID},3des"), "algorithm", "unknown algorithm"),
+            (format!("{{}},447700900001,,B00010,1,{KIC},{KID},{KID}"), "algorithm", "unknown algorithm"),
+            (
+                format!("{{}},447700900001,,B00010,1,{KIC},{des8},3des-2key"),
+                "kid",
+                "3des-2key needs a key of 16",
+            ),
+            (format!("{{}},447700900001,,B00010,1,{KIC},{des8},des-cbc"), "kic", "des-cbc needs a key of 8"),
+            (format!("{{}},447700900001,,B00010,1,,{KID},3des-3key"), "kid", "3des-3key needs a key of 24"),
+            (format!("{{}},447700900001,,B00010,1,,{des8},aes"), "kid", "aes needs a key of 16, 24 or 32"),
+        ];
+        let text = format!(
+            "iccid,msisdn,imsi,tar,kvn,kic,kid,algorithm\n{}\n",
+            lines.iter().map(|(l, ..)| l.replacen("{}", &iccid(1), 1)).collect::<Vec<_>>().join("\n")
+        );
+        let got = rows(&text);
+        assert_eq!(got.len(), lines.len());
+        for (n, ((_, column, reason), result)) in lines.iter().zip(&got).enumerate() {
+            let shown = result.as_ref().unwrap_err().to_string();
+            assert!(shown.starts_with(&format!("line {}: {column}: {reason}", n + 2)), "{shown}");
+            for secret in [KID, KIC, des8, "00112233", "01234567"] {
+                assert!(!shown.contains(secret), "key material in {shown}");
+            }
+        }
     }
 
     #[test]

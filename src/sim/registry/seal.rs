@@ -8,8 +8,13 @@
 //! sealed it (the first 8 hex digits of the SHA-256 of the key), so after a
 //! rotation values sealed under an earlier key still open with the keys of
 //! `sim.previous_master_keys_file` and can be re-sealed under the current one.
+//!
+//! What is sealed is the key's octets, whatever its algorithm (AES, DES,
+//! triple DES, `crate::sim::KeyAlgorithm`): a DES key is sealed exactly as
+//! an AES key is. The algorithm is stored beside the sealed values and the
+//! opened octets are checked against it by the caller.
 
-use crate::sim::{AesKey, Iccid, KeyError, Kvn};
+use crate::sim::{AesKey, Iccid, KeyError, KeyOctets, Kvn};
 use base64::Engine;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::{DecodePaddingMode, general_purpose::STANDARD};
@@ -51,8 +56,9 @@ pub enum SealError {
     /// length).
     #[error("sealed key is malformed")]
     Malformed,
-    /// The opened value is not an AES key.
-    #[error("opened key is not an AES key: {0}")]
+    /// The opened value does not fit the key set's algorithm (a document
+    /// changed outside simgate).
+    #[error("opened key does not fit its key set: {0}")]
     Key(#[from] KeyError),
     /// The system random generator failed (no nonce, nothing sealed).
     #[error("system random generator failed")]
@@ -181,29 +187,32 @@ impl MasterKeyring {
         self.current.id
     }
 
-    /// Seals `key` for `binding` under the current master key.
-    pub fn seal(&self, key: &AesKey, binding: &KeyBinding<'_>) -> Result<SealedKey, SealError> {
+    /// Seals the octets of `key` (of any algorithm) for `binding` under the
+    /// current master key.
+    pub fn seal(&self, key: &[u8], binding: &KeyBinding<'_>) -> Result<SealedKey, SealError> {
         let mut nonce = [0u8; NONCE_LEN];
         self.random.fill(&mut nonce).map_err(|_| SealError::Random)?;
-        let mut in_out = key.expose().to_vec();
+        let mut in_out = Zeroizing::new(Vec::with_capacity(key.len() + AES_256_GCM.tag_len()));
+        in_out.extend_from_slice(key);
         self.current
             .key
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce),
                 Aad::from(binding.aad()),
-                &mut in_out,
+                &mut *in_out,
             )
             .map_err(|_| SealError::Random)?;
         Ok(SealedKey {
             master_key: self.current.id.to_string(),
             nonce: STANDARD.encode(nonce),
-            ciphertext: STANDARD.encode(&in_out),
+            ciphertext: STANDARD.encode(&*in_out),
         })
     }
 
     /// Opens `sealed`, which must be bound to `binding`, with whichever
-    /// configured master key sealed it.
-    pub fn open(&self, sealed: &SealedKey, binding: &KeyBinding<'_>) -> Result<AesKey, SealError> {
+    /// configured master key sealed it; the key's octets, which the caller
+    /// pairs with the key set's algorithm.
+    pub fn open(&self, sealed: &SealedKey, binding: &KeyBinding<'_>) -> Result<KeyOctets, SealError> {
         let key = std::iter::once(&self.current)
             .chain(&self.previous)
             .find(|k| k.id.to_string() == sealed.master_key)
@@ -216,7 +225,7 @@ impl MasterKeyring {
             .key
             .open_in_place(nonce, Aad::from(binding.aad()), &mut in_out)
             .map_err(|_| SealError::Open)?;
-        Ok(AesKey::new(plain)?)
+        Ok(KeyOctets::new(Zeroizing::new(plain.to_vec())))
     }
 
     /// Whether `sealed` was sealed under an earlier master key and should
@@ -282,21 +291,40 @@ mod tests {
         let ring = ring_of(MK1, &[]);
         let sim = iccid(1);
         let b = KeyBinding { iccid: &sim, kvn: Kvn::new(1).unwrap(), role: KeyRole::Kid };
-        let a = ring.seal(&sim_key(), &b).unwrap();
-        let c = ring.seal(&sim_key(), &b).unwrap();
+        let a = ring.seal(sim_key().expose(), &b).unwrap();
+        let c = ring.seal(sim_key().expose(), &b).unwrap();
         assert_ne!(a.nonce, c.nonce, "nonces repeat");
         assert_ne!(a.ciphertext, c.ciphertext);
-        assert_eq!(ring.open(&a, &b).unwrap(), sim_key());
+        assert_eq!(ring.open(&a, &b).unwrap().expose(), sim_key().expose());
         assert_eq!(a.master_key_id(), ring.current_id().to_string());
         assert_eq!(a.master_key_id().len(), 8);
         assert!(!format!("{a:?}").contains(&a.ciphertext));
     }
 
     #[test]
+    fn des_key_octets_are_sealed_like_aes_ones() {
+        let ring = ring_of(MK1, &[]);
+        let sim = iccid(3);
+        for (len, role) in [(8, KeyRole::Kid), (16, KeyRole::Kic), (24, KeyRole::Kid)] {
+            let key: Vec<u8> = (0..len).map(|i| 0xA0 | i as u8).collect();
+            let b = KeyBinding { iccid: &sim, kvn: Kvn::new(2).unwrap(), role };
+            let sealed = ring.seal(&key, &b).unwrap();
+            let ct = STANDARD.decode(&sealed.ciphertext).unwrap();
+            assert_eq!(ct.len(), len + 16, "octets and the GCM tag");
+            assert!(!ct.windows(4).any(|w| w == &key[..4]), "clear octets in the ciphertext");
+            let opened = ring.open(&sealed, &b).unwrap();
+            assert_eq!(opened.expose(), key.as_slice());
+            assert!(!format!("{opened:?}").contains("a0"), "{opened:?}");
+            let other = KeyBinding { kvn: Kvn::new(3).unwrap(), ..b };
+            assert_eq!(ring.open(&sealed, &other), Err(SealError::Open));
+        }
+    }
+
+    #[test]
     fn wrong_master_key_does_not_open() {
         let sim = iccid(1);
         let b = KeyBinding { iccid: &sim, kvn: Kvn::new(1).unwrap(), role: KeyRole::Kid };
-        let sealed = ring_of(MK1, &[]).seal(&sim_key(), &b).unwrap();
+        let sealed = ring_of(MK1, &[]).seal(sim_key().expose(), &b).unwrap();
         let other = ring_of(MK2, &[]);
         assert_eq!(other.open(&sealed, &b), Err(SealError::UnknownMasterKey(sealed.master_key.clone())));
         // Same id claimed, other key: authentication fails.
@@ -310,7 +338,7 @@ mod tests {
         let (sim, other_sim) = (iccid(1), iccid(2));
         let kvn1 = Kvn::new(1).unwrap();
         let b = KeyBinding { iccid: &sim, kvn: kvn1, role: KeyRole::Kid };
-        let sealed = ring.seal(&sim_key(), &b).unwrap();
+        let sealed = ring.seal(sim_key().expose(), &b).unwrap();
         for wrong in [
             KeyBinding { iccid: &other_sim, ..b },
             KeyBinding { kvn: Kvn::new(2).unwrap(), ..b },
@@ -325,7 +353,7 @@ mod tests {
         let ring = ring_of(MK1, &[]);
         let sim = iccid(1);
         let b = KeyBinding { iccid: &sim, kvn: Kvn::new(3).unwrap(), role: KeyRole::Kic };
-        let sealed = ring.seal(&sim_key(), &b).unwrap();
+        let sealed = ring.seal(sim_key().expose(), &b).unwrap();
         let mut ct = STANDARD.decode(&sealed.ciphertext).unwrap();
         ct[0] ^= 1;
         let flipped = SealedKey { ciphertext: STANDARD.encode(&ct), ..sealed.clone() };
@@ -344,13 +372,13 @@ mod tests {
     fn rotation_opens_old_values_and_reseals_under_the_new_key() {
         let sim = iccid(7);
         let b = KeyBinding { iccid: &sim, kvn: Kvn::new(15).unwrap(), role: KeyRole::Kid };
-        let old = ring_of(MK1, &[]).seal(&sim_key(), &b).unwrap();
+        let old = ring_of(MK1, &[]).seal(sim_key().expose(), &b).unwrap();
         let rotated = ring_of(MK2, &[MK1]);
         assert!(rotated.needs_reseal(&old));
         let opened = rotated.open(&old, &b).unwrap();
-        let resealed = rotated.seal(&opened, &b).unwrap();
+        let resealed = rotated.seal(opened.expose(), &b).unwrap();
         assert!(!rotated.needs_reseal(&resealed));
-        assert_eq!(ring_of(MK2, &[]).open(&resealed, &b).unwrap(), sim_key());
+        assert_eq!(ring_of(MK2, &[]).open(&resealed, &b).unwrap().expose(), sim_key().expose());
     }
 
     #[test]

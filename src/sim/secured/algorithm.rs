@@ -7,9 +7,9 @@
 //! version number. For AES the only defined mode is '00': AES-CBC for KIc
 //! (`x2`), AES-CMAC for KID (`x2` as well); '01' to '11' are reserved.
 //! That is what SIM cards and other OTA servers send (the card packets of
-//! proto-fixtures/ota/cards/ carry KIc and KID `22`). simgate builds and
-//! verifies AES-CBC and AES-CMAC on the applet channel; the DES codings are
-//! for the OTA tools and DES key sets.
+//! proto-fixtures/ota/cards/ carry KIc and KID `22`). The applet channel
+//! takes AES-CBC and AES-CMAC only; the OTA paths and the tools also take
+//! the DES codings (`x1`, `x5`, `x9`; `xD` for KIc).
 
 use super::SecuredError;
 use crate::sim::ids::Kvn;

@@ -12,10 +12,12 @@
 //! - [`command`]: the command packet (5.1).
 //! - [`response`]: the response packet (5.2).
 //!
-//! The applet channel and the OTA wake-up use AES (KIc AES-CBC, KID
-//! AES-CMAC) with a [`crate::sim::KeySet`]: `seal` and `open` refuse other
-//! codings with [`SecuredError::UnsupportedAlgorithm`]. The operator tools
-//! also read and build the DES codings (DES CBC and ECB, triple DES with two
+//! The applet channel uses AES (KIc AES-CBC, KID AES-CMAC) with a
+//! [`crate::sim::KeySet`]: `seal` and `open` refuse other codings with
+//! [`SecuredError::UnsupportedAlgorithm`]. The OTA wake-up and its PoR use
+//! the registry key set's algorithm, AES or DES
+//! ([`crate::sim::RegistryKeys`]), and the operator tools also read and
+//! build the DES codings (DES CBC and ECB, triple DES with two
 //! or three keys in outer CBC, and the DES CBC-MACs) through `seal_with`
 //! and `open_with` and a [`PacketKeys`]. RC and DS checksums are refused
 //! everywhere.

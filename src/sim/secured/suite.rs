@@ -2,8 +2,9 @@
 //! or a DES mode for ciphering (KIc, TS 102 225 5.1.2), AES-CMAC or a DES
 //! CBC-MAC for the cryptographic checksum (KID, 5.1.3).
 //!
-//! A [`KeySet`] is always AES (the applet channel and the registry); the
-//! operator tools (`simgate ota`) also read and build DES and triple DES
+//! A [`KeySet`] is always AES (the applet channel); a registry key set of
+//! any algorithm gives its [`PacketKeys`] (`crate::sim::RegistryKeys`) for
+//! the OTA wake-up and its PoR; the operator tools (`simgate ota`) also read and build DES and triple DES
 //! packets, so they resolve a [`PacketKeys`] from the packet's KIc and KID
 //! octets ([`PacketKeys::resolve`]), or from algorithms the operator
 //! forces, and call the `*_with` methods of the command and response

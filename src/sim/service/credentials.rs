@@ -8,7 +8,9 @@
 //! draining" so the applet reconnects later, rather than "bad checksum" or
 //! "replayed counter", which would send an operator chasing keys.
 //! A suspended SIM is looked up as unknown (the session then fails its
-//! checksum against the decoy key, and the applet learns nothing).
+//! checksum against the decoy key, and the applet learns nothing). So is a
+//! key set that is not AES: the applet channel is AES only
+//! (docs/applet-protocol.md), the registry's DES key sets serve OTA.
 
 use crate::sim::listener::{CredentialError, CredentialFuture, CredentialSource};
 use crate::sim::registry::{CounterOutcome, SimRegistry, SimStatus};
@@ -38,11 +40,20 @@ impl RegistryCredentials {
             tracing::debug!(%iccid, "suspended SIM refused");
             return Ok(None);
         }
+        let Some(keys) = sim.keys.aes() else {
+            let algorithm = sim.keys.algorithm().name();
+            tracing::warn!(
+                kvn = kvn.get(),
+                algorithm,
+                "applet session names a key set that is not AES: refused"
+            );
+            return Ok(None);
+        };
         let last_counter = Counter::new(sim.counter).map_err(|_| {
             tracing::error!(kvn = kvn.get(), "SIM registry holds a counter beyond five octets");
             CredentialError("stored counter out of range".to_owned())
         })?;
-        Ok(Some(SimCredentials { tar: sim.tar, key_sets: vec![sim.keys], last_counter }))
+        Ok(Some(SimCredentials { tar: sim.tar, key_sets: vec![keys.clone()], last_counter }))
     }
 
     async fn store_counter(

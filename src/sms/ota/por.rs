@@ -22,7 +22,7 @@ use crate::events::payload_sim::OtaPor;
 use crate::events::{EventData, EventKey, EventOrigin, EventSink};
 use crate::sim::ota::{IEI_RESPONSE_PACKET, WAKE_UP_SPI, parse_por_sms};
 use crate::sim::registry::{Msisdn, SimEntry, SimRegistry};
-use crate::sim::secured::{Kic, Kid, PorSecurity, ResponsePacket};
+use crate::sim::secured::{Kic, PorSecurity, ResponsePacket};
 use crate::smpp::pdu::CommandStatus;
 use crate::smpp::text::{InformationElement, parse_udh};
 use crate::sms::bind::BindId;
@@ -130,8 +130,10 @@ impl PorInbound {
                     return Err(());
                 }
             };
-            // What the wake-up's SPI asked of its PoR (sim::ota::WAKE_UP_SPI).
-            let security = PorSecurity::for_command(WAKE_UP_SPI, Kic(0), Kid::aes_cmac(kvn));
+            // What the wake-up's SPI asked of its PoR (sim::ota::WAKE_UP_SPI),
+            // with the KID the wake-up named: the key set's algorithm, AES
+            // or DES (TS 102 225 5.1.3).
+            let security = PorSecurity::for_command(WAKE_UP_SPI, Kic(0), credentials.keys.kid());
             if let Ok(por) = parse_por_sms(user_data, &security, &credentials.keys) {
                 return Ok(Some(por));
             }

@@ -1,7 +1,7 @@
 //! [`OtaWaker`]: the SMS pipeline's [`WakeUp`]. For a SIM with no open
 //! session it builds the wake-up command packet (`sim::ota`) for the
-//! applet's TAR, secured with the SIM's highest key set and the next OTA
-//! counter of that key set, and hands its SMS to the MT acceptor as a SIM
+//! applet's TAR, secured with the SIM's highest key set (AES or DES: the
+//! KID names its algorithm) and the next OTA counter of that key set, and hands its SMS to the MT acceptor as a SIM
 //! data download: stored, claimed and submitted by the MT worker of any
 //! instance like every MT. At most one wake-up per SIM per
 //! `sim.wake_min_interval`, over every instance (Redis).
@@ -131,7 +131,8 @@ impl OtaWaker {
             tracing::warn!(%iccid, counter, %err, "wake-up not recorded in sim_ota");
         }
         self.publish_sent(sim, &message_id, counter).await;
-        tracing::debug!(%iccid, counter, kvn = kvn.get(), message_id, "wake-up SMS accepted");
+        let algorithm = credentials.keys.algorithm().name();
+        tracing::debug!(%iccid, counter, kvn = kvn.get(), algorithm, message_id, "wake-up SMS accepted");
         Ok(WakeSent { message_id })
     }
 
