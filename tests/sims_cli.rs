@@ -224,7 +224,7 @@ async fn a_3des_row_imports_and_bad_algorithms_are_rejected_rows() {
     // The same packet as AES is refused with the key set's algorithm named.
     // Octet 9: the KID (UDH 3, CPL 2, CHL 1, SPI 2, KIc 1).
     assert_eq!(sms[0][9], 0x15);
-    let aes_named = [&sms[0][..9], &[0x1A], &sms[0][10..]].concat();
+    let aes_named = [&sms[0][..9], &[0x12], &sms[0][10..]].concat();
     let run = simgate(&["ota", "decode", &hex(&aes_named), "--iccid", a.as_str()], &env(&db));
     assert_eq!(run.code, Some(64), "{}{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("key set 1 in the registry is 3des-2key"), "{}", run.stderr);

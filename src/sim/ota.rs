@@ -28,7 +28,7 @@
 //!
 //! Packets are secured under a registry key set ([`RegistryKeys`]) of any
 //! algorithm: the KIc and KID octets name it and its KVN (TS 102 225 5.1.2,
-//! 5.1.3: `x2`/`xA` for AES-CBC/AES-CMAC, `x1` DES-CBC, `x5` triple DES
+//! 5.1.3: `x2` for AES-CBC and AES-CMAC, `x1` DES-CBC, `x5` triple DES
 //! two keys, `x9` three keys), and the checksum is the AES-CMAC or the DES
 //! CBC-MAC of that mode. An AES [`crate::sim::KeySet`] converts with
 //! `RegistryKeys::from`.

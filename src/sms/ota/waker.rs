@@ -1,10 +1,11 @@
 //! [`OtaWaker`]: the SMS pipeline's [`WakeUp`]. For a SIM with no open
 //! session it builds the wake-up command packet (`sim::ota`) for the
 //! applet's TAR, secured with the SIM's highest key set (AES or DES: the
-//! KID names its algorithm) and the next OTA counter of that key set, and hands its SMS to the MT acceptor as a SIM
-//! data download: stored, claimed and submitted by the MT worker of any
-//! instance like every MT. At most one wake-up per SIM per
-//! `sim.wake_min_interval`, over every instance (Redis).
+//! KID names its algorithm) and the next OTA counter of that key set, and
+//! hands its SMS to the MT acceptor as a SIM data download: stored,
+//! claimed and submitted by the MT worker of any instance like every MT.
+//! At most one wake-up per SIM per `sim.wake_min_interval`, over every
+//! instance (Redis).
 
 use super::metrics::OtaMetrics;
 use super::records::WakeRecords;
