@@ -430,6 +430,35 @@ async fn a_concatenated_por_in_reverse_order_is_joined_and_recorded_once() {
     smsc.shutdown().await;
 }
 
+/// An SMSC simulator and a gateway bound to it with the SIM side on and
+/// wake-ups allowed every second, at most `max_wakes` per command.
+async fn rewake_gateway(db: &str, tag: &str, max_wakes: u32) -> (SmscSim, support::Gateway) {
+    let smsc = SmscSim::start(SimConfig {
+        accounts: vec![SimAccount { system_id: "simgate".into(), password: "pw".into(), max_binds: 2 }],
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let mut spec = GatewaySpec::new(&run_tag(tag), smsc.local_addr().port(), db)
+        .with("SIMGATE__SIM__ENABLED", "true")
+        .with("SIMGATE__SIM__MASTER_KEY", MASTER)
+        .with("SIMGATE__SIM__LISTEN", "127.0.0.1:0")
+        .with("SIMGATE__SIM__WAKE_MIN_INTERVAL", "1s")
+        .with("SIMGATE__SIM__REWAKE_INTERVAL", "1s")
+        .with("SIMGATE__SIM__MAX_WAKES", &max_wakes.to_string());
+    spec.binds = 1;
+    spec.max_binds = 2;
+    let name = format!("{tag}-gw");
+    let gw = tokio::task::spawn_blocking(move || {
+        let gw = spec.start(&name);
+        wait_until(Duration::from_secs(20), "a bind up", || pipeline::bound(&gw) >= 1.0).unwrap();
+        gw
+    })
+    .await
+    .unwrap();
+    (smsc, gw)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_command_whose_wake_up_was_refused_is_woken_again_until_max_wakes() {
     use simgate::sim::commands::{CommandState, CommandStore};
@@ -437,28 +466,7 @@ async fn a_command_whose_wake_up_was_refused_is_woken_again_until_max_wakes() {
     let s = settings(&db);
     let sims = import_sims(&db, 1);
     let sim = &sims[0];
-    let smsc = SmscSim::start(SimConfig {
-        accounts: vec![SimAccount { system_id: "simgate".into(), password: "pw".into(), max_binds: 2 }],
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
-    let mut spec = GatewaySpec::new(&run_tag("rewake"), smsc.local_addr().port(), &db)
-        .with("SIMGATE__SIM__ENABLED", "true")
-        .with("SIMGATE__SIM__MASTER_KEY", MASTER)
-        .with("SIMGATE__SIM__LISTEN", "127.0.0.1:0")
-        .with("SIMGATE__SIM__WAKE_MIN_INTERVAL", "1s")
-        .with("SIMGATE__SIM__REWAKE_INTERVAL", "1s")
-        .with("SIMGATE__SIM__MAX_WAKES", "3");
-    spec.binds = 1;
-    spec.max_binds = 2;
-    let gw = tokio::task::spawn_blocking(move || {
-        let gw = spec.start("rewake-gw");
-        wait_until(Duration::from_secs(20), "a bind up", || pipeline::bound(&gw) >= 1.0).unwrap();
-        gw
-    })
-    .await
-    .unwrap();
+    let (smsc, gw) = rewake_gateway(&db, "rewake", 3).await;
 
     // Another instance woke the SIM moments ago: the wake-up asked for
     // when the command is routed is refused.
@@ -598,28 +606,7 @@ async fn a_waiting_command_stored_without_wake_due_at_is_woken_by_the_sweep() {
     command.msisdn = Some(sim.msisdn.clone());
     store.insert(&command).await.unwrap();
 
-    let smsc = SmscSim::start(SimConfig {
-        accounts: vec![SimAccount { system_id: "simgate".into(), password: "pw".into(), max_binds: 2 }],
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
-    let mut spec = GatewaySpec::new(&run_tag("rewakeold"), smsc.local_addr().port(), &db)
-        .with("SIMGATE__SIM__ENABLED", "true")
-        .with("SIMGATE__SIM__MASTER_KEY", MASTER)
-        .with("SIMGATE__SIM__LISTEN", "127.0.0.1:0")
-        .with("SIMGATE__SIM__WAKE_MIN_INTERVAL", "1s")
-        .with("SIMGATE__SIM__REWAKE_INTERVAL", "1s")
-        .with("SIMGATE__SIM__MAX_WAKES", "1");
-    spec.binds = 1;
-    spec.max_binds = 2;
-    let gw = tokio::task::spawn_blocking(move || {
-        let gw = spec.start("rewake-old-gw");
-        wait_until(Duration::from_secs(20), "a bind up", || pipeline::bound(&gw) >= 1.0).unwrap();
-        gw
-    })
-    .await
-    .unwrap();
+    let (smsc, gw) = rewake_gateway(&db, "rewakeold", 1).await;
 
     let submits = wait_submits(&smsc, &sim.msisdn, 1).await;
     assert_eq!(submits.len(), 1, "the sweep woke the SIM of the old command");
