@@ -145,25 +145,7 @@ async fn a_wake_up_goes_out_as_sim_data_download_and_its_por_comes_back() {
     let db = run_tag("ota_e2e");
     let s = settings(&db);
     let sims = import_sims(&db, 3);
-    let smsc = SmscSim::start(SimConfig {
-        accounts: vec![SimAccount { system_id: "simgate".into(), password: "pw".into(), max_binds: 2 }],
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
-    let mut spec = GatewaySpec::new(&run_tag("ota"), smsc.local_addr().port(), &db)
-        .with("SIMGATE__SIM__ENABLED", "true")
-        .with("SIMGATE__SIM__MASTER_KEY", MASTER)
-        .with("SIMGATE__SIM__LISTEN", "127.0.0.1:0");
-    spec.binds = 1;
-    spec.max_binds = 2;
-    let gw = tokio::task::spawn_blocking(move || {
-        let gw = spec.start("ota-gw");
-        wait_until(Duration::from_secs(20), "a bind up", || pipeline::bound(&gw) >= 1.0).unwrap();
-        gw
-    })
-    .await
-    .unwrap();
+    let (smsc, gw) = sim_gateway(&db, "ota", "ota-gw", &[]).await;
     let side = side(&s).await;
     let sim = &sims[0];
     let kvn = Kvn::new(1).unwrap();
@@ -315,27 +297,8 @@ async fn a_concatenated_por_in_reverse_order_is_joined_and_recorded_once() {
     let s = settings(&db);
     let sims = import_sims(&db, 1);
     let sim = &sims[0];
-    let smsc = SmscSim::start(SimConfig {
-        accounts: vec![SimAccount { system_id: "simgate".into(), password: "pw".into(), max_binds: 2 }],
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
-    let mut spec = GatewaySpec::new(&run_tag("otacat"), smsc.local_addr().port(), &db)
-        .with("SIMGATE__SIM__ENABLED", "true")
-        .with("SIMGATE__SIM__MASTER_KEY", MASTER)
-        .with("SIMGATE__SIM__LISTEN", "127.0.0.1:0");
-    spec.binds = 1;
-    spec.max_binds = 2;
     let instance = run_tag("otacat-gw");
-    let gw_instance = instance.clone();
-    let gw = tokio::task::spawn_blocking(move || {
-        let gw = spec.start(&gw_instance);
-        wait_until(Duration::from_secs(20), "a bind up", || pipeline::bound(&gw) >= 1.0).unwrap();
-        gw
-    })
-    .await
-    .unwrap();
+    let (smsc, gw) = sim_gateway(&db, "otacat", &instance, &[]).await;
     let side = side(&s).await;
     let woken = side.waker.wake(&sim.iccid).await.unwrap();
     assert_eq!(wait_submits(&smsc, &sim.msisdn, 1).await.len(), 1);
@@ -430,33 +393,51 @@ async fn a_concatenated_por_in_reverse_order_is_joined_and_recorded_once() {
     smsc.shutdown().await;
 }
 
-/// An SMSC simulator and a gateway bound to it with the SIM side on and
-/// wake-ups allowed every second, at most `max_wakes` per command.
-async fn rewake_gateway(db: &str, tag: &str, max_wakes: u32) -> (SmscSim, support::Gateway) {
+/// An SMSC simulator and a gateway bound to it (account `run_tag(account)`,
+/// instance `instance`) with the SIM side on and the applet listener on a
+/// port of its own, plus `env`.
+async fn sim_gateway(
+    db: &str,
+    account: &str,
+    instance: &str,
+    env: &[(&str, &str)],
+) -> (SmscSim, support::Gateway) {
     let smsc = SmscSim::start(SimConfig {
         accounts: vec![SimAccount { system_id: "simgate".into(), password: "pw".into(), max_binds: 2 }],
         ..SimConfig::default()
     })
     .await
     .unwrap();
-    let mut spec = GatewaySpec::new(&run_tag(tag), smsc.local_addr().port(), db)
+    let mut spec = GatewaySpec::new(&run_tag(account), smsc.local_addr().port(), db)
         .with("SIMGATE__SIM__ENABLED", "true")
         .with("SIMGATE__SIM__MASTER_KEY", MASTER)
-        .with("SIMGATE__SIM__LISTEN", "127.0.0.1:0")
-        .with("SIMGATE__SIM__WAKE_MIN_INTERVAL", "1s")
-        .with("SIMGATE__SIM__REWAKE_INTERVAL", "1s")
-        .with("SIMGATE__SIM__MAX_WAKES", &max_wakes.to_string());
+        .with("SIMGATE__SIM__LISTEN", "127.0.0.1:0");
+    for (key, value) in env {
+        spec = spec.with(key, value);
+    }
     spec.binds = 1;
     spec.max_binds = 2;
-    let name = format!("{tag}-gw");
+    let instance = instance.to_owned();
     let gw = tokio::task::spawn_blocking(move || {
-        let gw = spec.start(&name);
+        let gw = spec.start(&instance);
         wait_until(Duration::from_secs(20), "a bind up", || pipeline::bound(&gw) >= 1.0).unwrap();
         gw
     })
     .await
     .unwrap();
     (smsc, gw)
+}
+
+/// [`sim_gateway`] with wake-ups allowed every second, at most
+/// `max_wakes` per command.
+async fn rewake_gateway(db: &str, tag: &str, max_wakes: u32) -> (SmscSim, support::Gateway) {
+    let max_wakes = max_wakes.to_string();
+    let env = [
+        ("SIMGATE__SIM__WAKE_MIN_INTERVAL", "1s"),
+        ("SIMGATE__SIM__REWAKE_INTERVAL", "1s"),
+        ("SIMGATE__SIM__MAX_WAKES", max_wakes.as_str()),
+    ];
+    sim_gateway(db, tag, &format!("{tag}-gw"), &env).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -657,21 +638,8 @@ async fn a_sim_with_only_a_3des_key_set_is_woken_and_its_por_verified_under_it()
         .as_bytes(),
         1,
     );
-    let smsc = SmscSim::start(SimConfig {
-        accounts: vec![SimAccount { system_id: "simgate".into(), password: "pw".into(), max_binds: 2 }],
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
-    let mut spec = GatewaySpec::new(&run_tag("otades"), smsc.local_addr().port(), &db)
-        .with("SIMGATE__SIM__ENABLED", "true")
-        .with("SIMGATE__SIM__MASTER_KEY", MASTER)
-        .with("SIMGATE__SIM__LISTEN", "127.0.0.1:0");
-    spec.binds = 1;
-    spec.max_binds = 2;
+    let (smsc, mut gw) = sim_gateway(&db, "otades", "otades-gw", &[]).await;
     let (gw, applet_addr) = tokio::task::spawn_blocking(move || {
-        let mut gw = spec.start("otades-gw");
-        wait_until(Duration::from_secs(20), "a bind up", || pipeline::bound(&gw) >= 1.0).unwrap();
         let applet_addr = gw.applet_addr();
         (gw, applet_addr)
     })
