@@ -378,13 +378,7 @@ async fn a_concatenated_por_in_reverse_order_is_joined_and_recorded_once() {
     assert_eq!(pors.len(), 1, "one sim.ota.por: {pors:?}");
     assert_eq!((pors[0].status.as_str(), pors[0].counter, pors[0].verified), ("ok", 1, true));
 
-    let text = tokio::task::spawn_blocking(move || {
-        let text = metrics(&gw);
-        drop(gw);
-        text
-    })
-    .await
-    .unwrap();
+    let text = last_metrics(gw).await;
     assert_eq!(metric_sum_where(&text, "simgate_sim_ota_por_total", "status=\"ok\""), 1.0, "{text}");
     assert_eq!(metric_sum_where(&text, "simgate_sim_ota_por_total", "status=\"unverified\""), 0.0);
     assert_eq!(metric_sum_where(&text, "simgate_inbound_mo_total", "outcome=\"por_joined\""), 1.0);
@@ -426,6 +420,17 @@ async fn sim_gateway(
     .await
     .unwrap();
     (smsc, gw)
+}
+
+/// The gateway's metrics, scraped once more before it stops.
+async fn last_metrics(gw: support::Gateway) -> String {
+    tokio::task::spawn_blocking(move || {
+        let text = metrics(&gw);
+        drop(gw);
+        text
+    })
+    .await
+    .unwrap()
 }
 
 /// [`sim_gateway`] with wake-ups allowed every second, at most
@@ -482,13 +487,7 @@ async fn a_command_whose_wake_up_was_refused_is_woken_again_until_max_wakes() {
     let details: Vec<_> = history.iter().filter_map(|h| h.detail.as_deref()).collect();
     assert_eq!(details.iter().filter(|d| d.starts_with("wake-up sent")).count(), 3, "{details:?}");
 
-    let text = tokio::task::spawn_blocking(move || {
-        let text = metrics(&gw);
-        drop(gw);
-        text
-    })
-    .await
-    .unwrap();
+    let text = last_metrics(gw).await;
     assert_eq!(metric_sum_where(&text, "simgate_sim_wakes_total", "trigger=\"route\""), 0.0, "{text}");
     assert_eq!(metric_sum_where(&text, "simgate_sim_wakes_total", "trigger=\"sweep\""), 3.0, "{text}");
     assert!(metric_sum_where(&text, "simgate_sim_wakeups_failed_total", "reason=\"recently_woken\"") >= 1.0);
@@ -761,13 +760,7 @@ async fn a_sim_with_only_a_3des_key_set_is_woken_and_its_por_verified_under_it()
     let e = por_event.unwrap();
     assert_eq!((e.status.as_str(), e.counter, e.verified), ("ok", 1, true));
 
-    let text = tokio::task::spawn_blocking(move || {
-        let text = metrics(&gw);
-        drop(gw);
-        text
-    })
-    .await
-    .unwrap();
+    let text = last_metrics(gw).await;
     assert_eq!(metric_sum_where(&text, "simgate_sim_ota_por_total", "status=\"ok\""), 1.0, "{text}");
     assert_eq!(metric_sum_where(&text, "simgate_sim_ota_por_total", "status=\"unverified\""), 0.0);
     smsc.shutdown().await;
